@@ -1,0 +1,4 @@
+//! The `centinela` command.
+#![forbid(unsafe_code)]
+
+fn main() {}

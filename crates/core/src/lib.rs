@@ -1,0 +1,6 @@
+//! Centinela's pure logic: the config model and its validation, identity rules
+//! (password policy and hashing, TOTP, throttling), and later policy and inspection.
+//!
+//! Nothing here opens a socket, touches a database or needs an async runtime, so every
+//! decision the gateway makes can be tested as a plain function call.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! Centinela's gateway server.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! Centinela's persistence layer.
+#![forbid(unsafe_code)]
