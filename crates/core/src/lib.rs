@@ -4,3 +4,10 @@
 //! Nothing here opens a socket, touches a database or needs an async runtime, so every
 //! decision the gateway makes can be tested as a plain function call.
 #![forbid(unsafe_code)]
+
+pub mod password;
+pub mod recovery;
+pub mod secret;
+pub mod throttle;
+pub mod token;
+pub mod totp;
