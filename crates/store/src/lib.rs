@@ -26,7 +26,7 @@ pub use keys::MasterKey;
 pub use sessions::SessionRecord;
 pub use throttle::ThrottleState;
 pub use tokens::{ApiTokenRecord, NewApiToken};
-pub use users::{NewUser, User, UserStatus};
+pub use users::{validate_roles, validate_username, NewUser, User, UserStatus};
 
 /// A handle on the database; cheap to clone, shared by every request.
 #[derive(Clone, Debug)]
