@@ -5,6 +5,7 @@
 //! decision the gateway makes can be tested as a plain function call.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod password;
 pub mod recovery;
 pub mod secret;
