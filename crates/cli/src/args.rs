@@ -1,0 +1,167 @@
+//! Command-line arguments (clap). Every subcommand takes `--config FILE`; without it the
+//! same quickstart defaults apply as for `serve`, so the CLI and the server always meet
+//! in the same store under the same keys.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Centinela: a security gateway and auditor for web services.
+#[derive(Debug, Parser)]
+#[command(name = "centinela", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every subcommand that reads the configuration.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConfigArg {
+    /// Configuration file (TOML). Without it, the quickstart defaults apply.
+    #[arg(long, short = 'c', global = true, env = "CENTINELA_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway (quickstart when no config file is given).
+    Serve(ConfigArg),
+    /// Run the demo customers API that examples and tests protect.
+    DemoUpstream {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: std::net::SocketAddr,
+    },
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens for machine clients.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage the encryption keys of personal data.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Check the configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from stdin (or prompted for on a terminal).
+    Add {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        /// Login name.
+        username: String,
+        /// Role (repeat for several).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The customer record this user owns (ownership rules bind to it).
+        #[arg(long)]
+        customer_id: Option<String>,
+        /// Email address (stored encrypted).
+        #[arg(long)]
+        email: Option<String>,
+        /// Name shown in pages (defaults to the username).
+        #[arg(long, default_value = "")]
+        display_name: String,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        /// Output as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one user.
+    Show {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        username: String,
+    },
+    /// Disable a user: login refused, sessions and tokens stop working at once.
+    Disable {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        username: String,
+    },
+    /// Re-enable a disabled or locked user.
+    Enable {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        username: String,
+    },
+    /// Set a new password (from stdin or a prompt); ends the user's sessions.
+    Passwd {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        username: String,
+    },
+    /// Lift a login lockout (failed-attempt lock or an administrative lock).
+    Unlock {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        username: String,
+    },
+    /// End every session of a user.
+    RevokeSessions {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        username: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; it is printed once and cannot be shown again.
+    Create {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        /// Owner of the token.
+        #[arg(long)]
+        user: String,
+        /// A label to recognise the token by.
+        #[arg(long)]
+        name: String,
+        /// Role granted to the token (repeat; each must be one of the owner's).
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Lifetime, e.g. 30d, 12h; omit for no expiry.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        /// Only this user's tokens.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-encrypt all personal data under a new data key; the server keeps serving.
+    Rotate {
+        #[command(flatten)]
+        cfg: ConfigArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration and report every problem with file, line and key.
+    Check {
+        #[command(flatten)]
+        cfg: ConfigArg,
+    },
+}

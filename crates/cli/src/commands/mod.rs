@@ -1,0 +1,7 @@
+//! One module per top-level subcommand.
+
+pub mod config;
+pub mod keys;
+pub mod serve;
+pub mod token;
+pub mod user;

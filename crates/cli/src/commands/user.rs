@@ -1,0 +1,135 @@
+//! `centinela user ...`: account administration against the same store the server uses.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use centinela_store::{NewUser, User, UserStatus};
+
+use crate::args::UserCommand;
+use crate::context::{read_new_password, Context};
+
+async fn find(ctx: &Context, username: &str) -> anyhow::Result<User> {
+    ctx.store
+        .user_by_username(username)
+        .await?
+        .with_context(|| format!("no user named {username:?}; `centinela user list` shows them"))
+}
+
+fn describe(u: &User) -> String {
+    format!(
+        "{}\troles={}\tcustomer_id={}\tstatus={}\tmfa={}",
+        u.username,
+        u.roles.join(","),
+        u.customer_id.as_deref().unwrap_or("-"),
+        u.status,
+        if u.totp_enabled { "on" } else { "off" },
+    )
+}
+
+pub async fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        UserCommand::Add {
+            cfg,
+            username,
+            roles,
+            customer_id,
+            email,
+            display_name,
+        } => {
+            let ctx = Context::open(&cfg, false).await?;
+            centinela_store::validate_username(&username)?;
+            centinela_store::validate_roles(&roles)?;
+            if ctx.store.user_by_username(&username).await?.is_some() {
+                bail!("a user named {username:?} already exists");
+            }
+            let password = read_new_password(&username)?;
+            let hash = ctx.hasher.hash(password.expose())?;
+            let user = ctx
+                .store
+                .create_user(NewUser {
+                    username,
+                    display_name,
+                    email,
+                    roles,
+                    customer_id,
+                    password_hash: hash,
+                })
+                .await?;
+            println!("created user {}", describe(&user));
+        }
+        UserCommand::List { cfg, json } => {
+            let ctx = Context::open(&cfg, false).await?;
+            for u in ctx.store.list_users().await? {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "username": u.username,
+                            "display_name": u.display_name,
+                            "roles": u.roles,
+                            "customer_id": u.customer_id,
+                            "status": u.status.as_str(),
+                            "mfa": u.totp_enabled,
+                            "created_at": u.created_at,
+                        })
+                    );
+                } else {
+                    println!("{}", describe(&u));
+                }
+            }
+        }
+        UserCommand::Show { cfg, username } => {
+            let ctx = Context::open(&cfg, false).await?;
+            let u = find(&ctx, &username).await?;
+            let sessions = ctx.store.count_user_sessions(&u.id).await?;
+            println!("username:     {}", u.username);
+            println!("display name: {}", u.display_name);
+            println!("email:        {}", u.email.as_deref().unwrap_or("-"));
+            println!("roles:        {}", u.roles.join(", "));
+            println!("customer id:  {}", u.customer_id.as_deref().unwrap_or("-"));
+            println!("status:       {}", u.status);
+            println!("mfa:          {}", if u.totp_enabled { "on" } else { "off" });
+            println!("sessions:     {sessions}");
+        }
+        UserCommand::Disable { cfg, username } => {
+            let ctx = Context::open(&cfg, false).await?;
+            let u = find(&ctx, &username).await?;
+            ctx.store.set_user_status(&u.id, UserStatus::Disabled).await?;
+            let n = ctx.store.delete_user_sessions(&u.id).await?;
+            println!("disabled {username}; ended {n} session(s)");
+        }
+        UserCommand::Enable { cfg, username } => {
+            let ctx = Context::open(&cfg, false).await?;
+            let u = find(&ctx, &username).await?;
+            ctx.store.set_user_status(&u.id, UserStatus::Active).await?;
+            println!("enabled {username}");
+        }
+        UserCommand::Passwd { cfg, username } => {
+            let ctx = Context::open(&cfg, false).await?;
+            let u = find(&ctx, &username).await?;
+            let password = read_new_password(&username)?;
+            let hash = ctx.hasher.hash(password.expose())?;
+            ctx.store.set_password_hash(&u.id, &hash).await?;
+            let n = ctx.store.delete_user_sessions(&u.id).await?;
+            println!("password changed for {username}; ended {n} session(s)");
+        }
+        UserCommand::Unlock { cfg, username } => {
+            let ctx = Context::open(&cfg, false).await?;
+            let u = find(&ctx, &username).await?;
+            ctx.store
+                .clear_throttle(&centinela_gateway::auth::service::user_key(&u.username))
+                .await?;
+            if u.status == UserStatus::Locked {
+                ctx.store.set_user_status(&u.id, UserStatus::Active).await?;
+            }
+            println!("unlocked {username}");
+        }
+        UserCommand::RevokeSessions { cfg, username } => {
+            let ctx = Context::open(&cfg, false).await?;
+            let u = find(&ctx, &username).await?;
+            let n = ctx.store.delete_user_sessions(&u.id).await?;
+            println!("ended {n} session(s) of {username}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,127 @@
+//! What every subcommand starts from: the configuration (file or quickstart defaults,
+//! then environment overrides), the master key, the store and the password hasher.
+
+use std::io::{BufRead as _, IsTerminal as _};
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use centinela_core::config::{self, Config, MasterKeySource};
+use centinela_core::password::{self, PasswordHasher};
+use centinela_core::secret::SecretString;
+use centinela_store::{DbOptions, MasterKey, Store};
+
+use crate::args::ConfigArg;
+
+/// Loads and validates the configuration: the file if given, else the quickstart
+/// defaults; then `CENTINELA_DATABASE_URL` / `CENTINELA_MASTER_KEY`.
+pub fn load_config(arg: &ConfigArg) -> anyhow::Result<Config> {
+    let mut cfg = match &arg.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the config file {}", path.display()))?;
+            config::load_str(&text, &path.display().to_string())
+                .map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?
+        }
+        None => Config::default(),
+    };
+    cfg.apply_env_overrides(|k| std::env::var(k).ok())
+        .map_err(|e| anyhow::anyhow!("invalid environment override:\n{e}"))?;
+    Ok(cfg)
+}
+
+/// The master key: from the environment, or the key file (created with mode 0600 on
+/// first use, with a loud note, when `create` allows it).
+pub fn master_key(cfg: &Config) -> anyhow::Result<MasterKey> {
+    match &cfg.keys.master_key {
+        MasterKeySource::Env(text) => Ok(MasterKey::from_base64(text.expose())?),
+        MasterKeySource::File(path) => {
+            if path.exists() {
+                Ok(MasterKey::load_file(path)?)
+            } else {
+                let key = MasterKey::create_file(path)?;
+                eprintln!(
+                    "centinela: generated a new master key in {} (mode 0600).\n\
+                     centinela: it encrypts personal data at rest; back it up, or set \
+                     CENTINELA_MASTER_KEY. Without it the encrypted data cannot be read.",
+                    path.display()
+                );
+                Ok(key)
+            }
+        }
+    }
+}
+
+/// Opens the store named by the configuration.
+pub async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
+    let key = master_key(cfg)?;
+    let mut opts = DbOptions::new(cfg.database_url());
+    opts.max_connections = cfg.database.max_connections;
+    Store::open(&opts, &key)
+        .await
+        .with_context(|| format!("cannot open the database {}", cfg.database.redacted_url()))
+}
+
+/// Configuration, store and hasher, ready for a subcommand.
+#[derive(Debug)]
+pub struct Context {
+    pub config: Config,
+    pub store: Store,
+    pub hasher: PasswordHasher,
+}
+
+impl Context {
+    pub async fn open(arg: &ConfigArg, _quickstart: bool) -> anyhow::Result<Self> {
+        let config = load_config(arg)?;
+        let store = open_store(&config).await?;
+        let hasher = PasswordHasher::new(config.password.hash)?;
+        Ok(Self {
+            config,
+            store,
+            hasher,
+        })
+    }
+}
+
+/// A new password for `username`: one line from stdin when stdin is not a terminal,
+/// else typed twice at a prompt without echo. Never from the command line, where it
+/// would sit in shell history and the process list.
+pub fn read_new_password(username: &str) -> anyhow::Result<SecretString> {
+    let stdin = std::io::stdin();
+    let pw = if stdin.is_terminal() {
+        let first = SecretString::new(rpassword::prompt_password(format!(
+            "New password for {username}: "
+        ))?);
+        let second = SecretString::new(rpassword::prompt_password("Repeat it: ")?);
+        if first.expose() != second.expose() {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        first
+    } else {
+        let mut line = String::new();
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from stdin")?;
+        let trimmed = line.trim_end_matches(['\n', '\r']).to_owned();
+        zeroize::Zeroize::zeroize(&mut line);
+        SecretString::new(trimmed)
+    };
+    if pw.expose().is_empty() {
+        bail!("no password given on stdin; pipe it in, e.g. `printf '%s\\n' \"$PW\" | centinela user add ...`");
+    }
+    password::check_policy(pw.expose(), username).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(pw)
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// True when a path exists (used for quickstart messages).
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests of the `centinela` binary: real processes, real sockets, real
+//! SQLite files and a real MariaDB.
+
+mod util;
+
+mod admin_cli;
+mod login;

@@ -1,0 +1,264 @@
+//! Test harness: a scratch directory with a config file, a database (SQLite file or a
+//! fresh MariaDB database), and helpers to run the real `centinela` binary.
+
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Which database a test environment uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Mysql,
+}
+
+/// The MariaDB server the suite uses (see README: root, empty password).
+pub fn mysql_base_url() -> String {
+    "mysql://root@127.0.0.1:3306".to_owned()
+}
+
+/// A free TCP port on 127.0.0.1 (bound then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+#[derive(Debug)]
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub db: Db,
+    pub db_url: String,
+    pub mysql_name: Option<String>,
+    pub https_port: u16,
+    pub upstream_port: u16,
+}
+
+impl Env {
+    pub fn new(db: Db) -> Self {
+        Self::with_extra(db, "")
+    }
+
+    /// A new environment; `extra` is appended to the generated config file.
+    pub fn with_extra(db: Db, extra: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (db_url, mysql_name) = match db {
+            Db::Sqlite => (format!("sqlite://{}/centinela.db", dir.path().display()), None),
+            Db::Mysql => {
+                let name = format!("centinela_cli_{:016x}", rand::random::<u64>());
+                let base = mysql_base_url();
+                mysql_admin(&format!("CREATE DATABASE {name}"));
+                (format!("{base}/{name}"), Some(name))
+            }
+        };
+        let env = Self {
+            dir,
+            db,
+            db_url,
+            mysql_name,
+            https_port: free_port(),
+            upstream_port: free_port(),
+        };
+        env.write_config(extra);
+        env
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.path().join("centinela.toml")
+    }
+
+    fn write_config(&self, extra: &str) {
+        let d = self.path().display();
+        let text = format!(
+            "[server]\nlisten = \"127.0.0.1:{https}\"\ndata_dir = \"{d}\"\n\n\
+             [database]\nurl = \"{url}\"\n\n\
+             [keys]\nmaster_key_file = \"{d}/master.key\"\n\n\
+             [[upstream]]\nname = \"app\"\nurl = \"http://127.0.0.1:{up}\"\n\n{extra}\n",
+            https = self.https_port,
+            url = self.db_url,
+            up = self.upstream_port,
+        );
+        std::fs::write(self.config_path(), text).expect("write config");
+    }
+
+    /// A `centinela` command with `--config` set.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_centinela"));
+        c.args(args)
+            .arg("--config")
+            .arg(self.config_path())
+            .current_dir(self.path())
+            .env_remove("CENTINELA_MASTER_KEY")
+            .env_remove("CENTINELA_DATABASE_URL")
+            .env_remove("CENTINELA_CONFIG")
+            .env("RUST_LOG", "info");
+        c
+    }
+
+    /// Runs a command with `stdin` piped in, returning its output.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn centinela");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        child.wait_with_output().expect("wait")
+    }
+
+    /// Runs a command that must succeed; returns stdout.
+    pub fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run(args, stdin);
+        assert!(
+            out.status.success(),
+            "centinela {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Creates a user with a password (from stdin).
+    pub fn add_user(&self, name: &str, password: &str, extra: &[&str]) {
+        let mut args = vec!["user", "add", name];
+        args.extend_from_slice(extra);
+        self.ok(&args, &format!("{password}\n"));
+    }
+
+    /// Starts `centinela serve` and the demo upstream, waiting until both listen.
+    pub fn start_server(&self) -> Server {
+        let upstream = Command::new(env!("CARGO_BIN_EXE_centinela"))
+            .args(["demo-upstream", "--listen"])
+            .arg(format!("127.0.0.1:{}", self.upstream_port))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn demo upstream");
+        wait_for_port(self.upstream_port);
+        let log = std::fs::File::create(self.path().join("server.log")).expect("log file");
+        let gateway = self
+            .cmd(&["serve"])
+            .stdout(log.try_clone().expect("clone"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn serve");
+        let mut server = Server {
+            gateway,
+            upstream,
+            port: self.https_port,
+            log: self.path().join("server.log"),
+        };
+        if !try_wait_for_port(self.https_port, Duration::from_secs(30)) {
+            let _ = server.gateway.kill();
+            panic!("gateway did not start:\n{}", server.log_text());
+        }
+        server
+    }
+
+    /// Reads raw table contents for at-rest checks (every column, as text/bytes).
+    pub fn dump_database(&self) -> Vec<u8> {
+        match self.db {
+            Db::Sqlite => {
+                let mut all = Vec::new();
+                for entry in std::fs::read_dir(self.path()).expect("dir").flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if name.starts_with("centinela.db") {
+                        all.extend(std::fs::read(entry.path()).expect("read db"));
+                    }
+                }
+                all
+            }
+            Db::Mysql => {
+                let out = Command::new("mysqldump")
+                    .args(["--protocol=tcp", "-h127.0.0.1", "-uroot", "--skip-extended-insert"])
+                    .arg(self.mysql_name.as_deref().expect("db name"))
+                    .output()
+                    .expect("run mysqldump");
+                assert!(out.status.success(), "mysqldump failed");
+                out.stdout
+            }
+        }
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(name) = &self.mysql_name {
+            mysql_admin(&format!("DROP DATABASE IF EXISTS {name}"));
+        }
+    }
+}
+
+/// Runs one administrative statement with the `mysql` client (database names cannot be
+/// bound as parameters; they are generated by the harness).
+fn mysql_admin(statement: &str) {
+    let out = Command::new("mysql")
+        .args(["--protocol=tcp", "-h127.0.0.1", "-uroot", "-e", statement])
+        .output()
+        .expect("run the mysql client");
+    assert!(
+        out.status.success(),
+        "MariaDB at 127.0.0.1:3306 refused {statement:?} (is it running? see .ci/run): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn try_wait_for_port(port: u16, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+pub fn wait_for_port(port: u16) {
+    assert!(
+        try_wait_for_port(port, Duration::from_secs(20)),
+        "nothing listens on {port}"
+    );
+}
+
+/// A running gateway and demo upstream, killed on drop.
+#[derive(Debug)]
+pub struct Server {
+    pub gateway: Child,
+    pub upstream: Child,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+impl Server {
+    pub fn base(&self) -> String {
+        format!("https://localhost:{}", self.port)
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.gateway.kill();
+        let _ = self.upstream.kill();
+        let _ = self.gateway.wait();
+        let _ = self.upstream.wait();
+    }
+}
