@@ -1,2 +1,19 @@
-//! Centinela's gateway server.
+//! Centinela's gateway server. The transport layer lives here: TLS termination
+//! ([`tls`]), the HTTPS and redirect listeners ([`server`], [`redirect`]), the
+//! [`Handler`] seam that application layers plug into, the reverse proxy ([`proxy`])
+//! and the bundled demo upstream ([`demo`]).
 #![forbid(unsafe_code)]
+
+pub mod demo;
+pub mod error;
+pub mod handler;
+pub mod proxy;
+pub mod redirect;
+pub mod server;
+pub mod tls;
+
+pub use error::{BoxError, GatewayError};
+pub use handler::{Body, BoxFuture, Handler};
+pub use proxy::{ProxyConfig, ProxyHandler, Upstream};
+pub use server::{bind, serve, serve_on, BoundServer, Limits, ServerConfig, TlsFiles};
+pub use tls::{ensure_dev_certificate, load_server_config, ReloadableTls};

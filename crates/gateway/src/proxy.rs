@@ -1,0 +1,611 @@
+//! Reverse proxy to one plain-HTTP upstream. Bodies stream in both directions (memory
+//! per request stays bounded whatever the size), headers that describe the client's
+//! connection or claim an identity are dropped and the gateway's own are set, and
+//! upstream failures become short generic 502/504 answers (the details go to the log,
+//! never to the client). WebSocket upgrades over HTTP/1.1 are tunnelled.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{Method, Request, Response, StatusCode, Uri, Version};
+use hyper::body::{Frame, Incoming, SizeHint};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Sleep;
+
+use crate::error::{BoxError, GatewayError};
+use crate::handler::{boxed, text_response, Body, BoxFuture, Handler};
+
+/// Prefix of the identity headers that only the gateway may set.
+pub const IDENTITY_HEADER_PREFIX: &str = "x-centinela-";
+
+/// Base URL of the upstream: `http://host[:port][/base/path]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    authority: Authority,
+    /// Without trailing slash; empty for the root.
+    base_path: String,
+}
+
+impl Upstream {
+    /// Parses and checks an upstream URL.
+    pub fn parse(url: &str) -> Result<Self, GatewayError> {
+        let err = |reason: &str| GatewayError::Upstream {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let uri: Uri = url
+            .parse()
+            .map_err(|_| err("not a URL; expected http://host:port or http://host:port/base"))?;
+        match uri.scheme() {
+            Some(s) if *s == Scheme::HTTP => {}
+            Some(s) if *s == Scheme::HTTPS => {
+                return Err(err(
+                    "https:// upstreams are not supported yet; reach the service over http:// on a private network",
+                ))
+            }
+            _ => return Err(err("expected a URL starting with http://")),
+        }
+        let authority = uri
+            .authority()
+            .ok_or_else(|| err("no host; expected http://host:port"))?
+            .clone();
+        if authority.as_str().contains('@') {
+            return Err(err("user names and passwords in the URL are not supported"));
+        }
+        if uri.query().is_some() {
+            return Err(err(
+                "a query string is not allowed in the upstream base URL",
+            ));
+        }
+        Ok(Self {
+            authority,
+            base_path: uri.path().trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// Host and port.
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// The upstream URI for a client request target (`/path?query`).
+    fn uri_for(&self, target: &str) -> Option<Uri> {
+        let pq = PathAndQuery::try_from(format!("{}{}", self.base_path, target)).ok()?;
+        Uri::builder()
+            .scheme(Scheme::HTTP)
+            .authority(self.authority.clone())
+            .path_and_query(pq)
+            .build()
+            .ok()
+    }
+}
+
+impl std::str::FromStr for Upstream {
+    type Err = GatewayError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+/// Proxy settings.
+#[derive(Debug, Clone)]
+pub struct ProxyConfig {
+    /// Where requests go.
+    pub upstream: Upstream,
+    /// Longest time to open a TCP connection to the upstream (then 504).
+    pub connect_timeout: Duration,
+    /// Longest time from sending a request until the upstream's response head arrives,
+    /// connecting included (then 504).
+    pub response_timeout: Duration,
+    /// Longest pause between two chunks of a request or response body; a stalled
+    /// stream is cut.
+    pub body_idle_timeout: Duration,
+    /// Longest silence in both directions of an upgraded (WebSocket) connection.
+    pub upgrade_idle_timeout: Duration,
+    /// How long an unused pooled upstream connection is kept.
+    pub pool_idle_timeout: Duration,
+    /// Pooled idle connections kept to the upstream.
+    pub pool_max_idle: usize,
+}
+
+impl ProxyConfig {
+    /// Settings for `upstream` with default timeouts.
+    pub fn new(upstream: Upstream) -> Self {
+        Self {
+            upstream,
+            connect_timeout: Duration::from_secs(5),
+            response_timeout: Duration::from_secs(60),
+            body_idle_timeout: Duration::from_secs(60),
+            upgrade_idle_timeout: Duration::from_secs(300),
+            pool_idle_timeout: Duration::from_secs(60),
+            pool_max_idle: 64,
+        }
+    }
+}
+
+/// Forwards requests to the upstream. Cheap to clone (shares the connection pool).
+#[derive(Clone, Debug)]
+pub struct ProxyHandler {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    client: Client<HttpConnector, Body>,
+    cfg: ProxyConfig,
+}
+
+impl ProxyHandler {
+    /// A proxy with its own connection pool. Must be created inside a Tokio runtime.
+    pub fn new(cfg: ProxyConfig) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.enforce_http(true);
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(cfg.connect_timeout));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(cfg.pool_idle_timeout)
+            .pool_max_idle_per_host(cfg.pool_max_idle)
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(connector);
+        Self {
+            inner: Arc::new(Inner { client, cfg }),
+        }
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &ProxyConfig {
+        &self.inner.cfg
+    }
+
+    /// Sends `req` from `peer` to the upstream and returns its response, streamed.
+    ///
+    /// Client-sent `X-Forwarded-*`, `Forwarded`, `X-Real-IP` and `X-Centinela-*`
+    /// headers are dropped and hop-by-hop headers removed; then the gateway sets
+    /// `X-Forwarded-For` (peer IP), `X-Forwarded-Proto: https` and `X-Forwarded-Host`,
+    /// and finally every header in `extra_headers` (replacing any of the same name).
+    /// That last step is how an identity layer passes `X-Centinela-User` and friends.
+    pub async fn forward<B>(
+        &self,
+        mut req: Request<B>,
+        peer: SocketAddr,
+        extra_headers: HeaderMap,
+    ) -> Response<Body>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let cfg = &self.inner.cfg;
+        if req.method() == Method::CONNECT {
+            return text_response(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.\n");
+        }
+        let upgrade = websocket_upgrade(&req);
+        let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut req));
+
+        let (mut parts, body) = req.into_parts();
+        let original_host = parts
+            .uri
+            .authority()
+            .map(|a| a.as_str().to_owned())
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(header::HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            });
+        let target = parts.uri.path_and_query().map_or("/", PathAndQuery::as_str);
+        if !target.starts_with('/') {
+            return text_response(StatusCode::BAD_REQUEST, "Bad request target.\n");
+        }
+        let Some(uri) = cfg.upstream.uri_for(target) else {
+            return text_response(StatusCode::BAD_REQUEST, "Bad request target.\n");
+        };
+        parts.uri = uri;
+        parts.version = Version::HTTP_11;
+
+        let h = &mut parts.headers;
+        remove_hop_by_hop(h);
+        remove_client_claims(h);
+        h.remove(header::HOST); // the client sets it from the upstream URI
+        join_cookies(h);
+        if let Some(upgrade) = &upgrade {
+            h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+            h.insert(header::UPGRADE, upgrade.clone());
+        }
+        if let Ok(v) = HeaderValue::try_from(peer.ip().to_string()) {
+            h.insert(X_FORWARDED_FOR, v);
+        }
+        h.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
+        if let Some(v) = original_host.and_then(|s| HeaderValue::try_from(s).ok()) {
+            h.insert(X_FORWARDED_HOST, v);
+        }
+        for name in extra_headers.keys() {
+            h.remove(name);
+        }
+        for (name, value) in &extra_headers {
+            h.append(name, value.clone());
+        }
+
+        let body = boxed(IdleTimeout::new(
+            body,
+            cfg.body_idle_timeout,
+            "request body",
+        ));
+        let req = Request::from_parts(parts, body);
+        let resp = match tokio::time::timeout(cfg.response_timeout, self.inner.client.request(req))
+            .await
+        {
+            Ok(Ok(resp)) => resp,
+            Ok(Err(e)) => {
+                return if caused_by_timeout(&e) {
+                    tracing::warn!(upstream = %cfg.upstream.authority, error = %e, "upstream connect timed out");
+                    gateway_timeout()
+                } else {
+                    tracing::warn!(upstream = %cfg.upstream.authority, error = %e, "upstream request failed");
+                    bad_gateway()
+                };
+            }
+            Err(_) => {
+                tracing::warn!(upstream = %cfg.upstream.authority, "upstream response timed out");
+                return gateway_timeout();
+            }
+        };
+
+        if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
+            return match client_upgrade {
+                Some(client_upgrade) => self.tunnel(resp, client_upgrade),
+                None => {
+                    tracing::warn!(upstream = %cfg.upstream.authority, "upstream switched protocols without being asked");
+                    bad_gateway()
+                }
+            };
+        }
+
+        let (mut parts, body) = resp.into_parts();
+        remove_hop_by_hop(&mut parts.headers);
+        Response::from_parts(
+            parts,
+            boxed(IdleTimeout::new(
+                body,
+                cfg.body_idle_timeout,
+                "response body",
+            )),
+        )
+    }
+
+    /// Answers the client's upgrade with the upstream's 101 and joins the two upgraded
+    /// connections once both sides have switched.
+    fn tunnel(
+        &self,
+        mut resp: Response<Incoming>,
+        client_upgrade: hyper::upgrade::OnUpgrade,
+    ) -> Response<Body> {
+        let upstream_upgrade = hyper::upgrade::on(&mut resp);
+        let idle = self.inner.cfg.upgrade_idle_timeout;
+        tokio::spawn(async move {
+            match tokio::try_join!(client_upgrade, upstream_upgrade) {
+                Ok((client, upstream)) => {
+                    copy_until_idle(TokioIo::new(client), TokioIo::new(upstream), idle).await;
+                }
+                Err(e) => tracing::debug!(error = %e, "upgrade did not complete"),
+            }
+        });
+        let (mut parts, _) = resp.into_parts();
+        let upgrade = parts.headers.get(header::UPGRADE).cloned();
+        remove_hop_by_hop(&mut parts.headers);
+        parts
+            .headers
+            .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        if let Some(u) = upgrade {
+            parts.headers.insert(header::UPGRADE, u);
+        }
+        Response::from_parts(parts, crate::handler::empty())
+    }
+}
+
+impl Handler for ProxyHandler {
+    fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> BoxFuture<Response<Body>> {
+        let this = self.clone();
+        Box::pin(async move { this.forward(req, peer, HeaderMap::new()).await })
+    }
+}
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
+fn bad_gateway() -> Response<Body> {
+    text_response(StatusCode::BAD_GATEWAY, "Bad gateway.\n")
+}
+
+fn gateway_timeout() -> Response<Body> {
+    text_response(StatusCode::GATEWAY_TIMEOUT, "Gateway timeout.\n")
+}
+
+/// The `Upgrade` value if `req` asks for a WebSocket over HTTP/1.1; other protocols
+/// are not tunnelled (their hop-by-hop headers are removed like any other).
+fn websocket_upgrade<B>(req: &Request<B>) -> Option<HeaderValue> {
+    if req.version() != Version::HTTP_11 {
+        return None;
+    }
+    let has_token = |name: HeaderName, token: &str| {
+        req.headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    if has_token(header::CONNECTION, "upgrade") && has_token(header::UPGRADE, "websocket") {
+        Some(HeaderValue::from_static("websocket"))
+    } else {
+        None
+    }
+}
+
+/// Removes headers that describe one connection rather than the message (RFC 9110
+/// section 7.6.1), including any named in `Connection`.
+pub fn remove_hop_by_hop(h: &mut HeaderMap) {
+    let named: Vec<HeaderName> = h
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        h.remove(name);
+    }
+    for name in [
+        header::CONNECTION,
+        HeaderName::from_static("keep-alive"),
+        header::TE,
+        header::TRAILER,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+    ] {
+        h.remove(name);
+    }
+    remove_prefixed(h, "proxy-");
+}
+
+/// Removes what a client might send to impersonate the gateway: forwarding
+/// information and identity headers.
+pub fn remove_client_claims(h: &mut HeaderMap) {
+    h.remove(header::FORWARDED);
+    h.remove(HeaderName::from_static("x-real-ip"));
+    remove_prefixed(h, "x-forwarded-");
+    remove_prefixed(h, IDENTITY_HEADER_PREFIX);
+}
+
+fn remove_prefixed(h: &mut HeaderMap, prefix: &str) {
+    // Header names are stored lower-case.
+    let doomed: Vec<HeaderName> = h
+        .keys()
+        .filter(|k| k.as_str().starts_with(prefix))
+        .cloned()
+        .collect();
+    for name in doomed {
+        h.remove(name);
+    }
+}
+
+/// HTTP/2 clients may split `Cookie` into several fields; HTTP/1.1 servers expect one
+/// (RFC 9113 section 8.2.3).
+fn join_cookies(h: &mut HeaderMap) {
+    if h.get_all(header::COOKIE).iter().count() < 2 {
+        return;
+    }
+    let joined: Vec<&[u8]> = h
+        .get_all(header::COOKIE)
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect();
+    if let Ok(v) = HeaderValue::from_bytes(&joined.join(&b"; "[..])) {
+        h.insert(header::COOKIE, v);
+    }
+}
+
+fn caused_by_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// A body stalled for longer than its idle timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} stalled longer than the idle timeout")]
+struct BodyStalled(&'static str);
+
+/// Body wrapper that fails when no frame arrives within `timeout`, so a peer that stops
+/// sending mid-body cannot hold a request open forever.
+struct IdleTimeout<B> {
+    inner: Pin<Box<B>>,
+    sleep: Pin<Box<Sleep>>,
+    timeout: Duration,
+    what: &'static str,
+}
+
+impl<B> IdleTimeout<B> {
+    fn new(inner: B, timeout: Duration, what: &'static str) -> Self {
+        Self {
+            inner: Box::pin(inner),
+            sleep: Box::pin(tokio::time::sleep(timeout)),
+            timeout,
+            what,
+        }
+    }
+}
+
+impl<B> hyper::body::Body for IdleTimeout<B>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.inner.as_mut().poll_frame(cx) {
+            Poll::Ready(frame) => {
+                let deadline = tokio::time::Instant::now() + self.timeout;
+                self.sleep.as_mut().reset(deadline);
+                Poll::Ready(frame.map(|r| r.map_err(Into::into)))
+            }
+            Poll::Pending => match self.sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyStalled(self.what))))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Copies both ways until both sides have closed or nothing moved for `idle`.
+async fn copy_until_idle<A, B>(a: A, b: B, idle: Duration)
+where
+    A: AsyncRead + AsyncWrite + Unpin,
+    B: AsyncRead + AsyncWrite + Unpin,
+{
+    let (mut ar, mut aw) = tokio::io::split(a);
+    let (mut br, mut bw) = tokio::io::split(b);
+    let mut a_buf = vec![0u8; 16 * 1024];
+    let mut b_buf = vec![0u8; 16 * 1024];
+    let (mut a_open, mut b_open) = (true, true);
+    while a_open || b_open {
+        tokio::select! {
+            r = ar.read(&mut a_buf), if a_open => match r {
+                Ok(0) | Err(_) => {
+                    a_open = false;
+                    let _ = bw.shutdown().await;
+                }
+                Ok(n) => if bw.write_all(&a_buf[..n]).await.is_err() { break },
+            },
+            r = br.read(&mut b_buf), if b_open => match r {
+                Ok(0) | Err(_) => {
+                    b_open = false;
+                    let _ = aw.shutdown().await;
+                }
+                Ok(n) => if aw.write_all(&b_buf[..n]).await.is_err() { break },
+            },
+            () = tokio::time::sleep(idle) => {
+                tracing::debug!("closing idle upgraded connection");
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_parsing() {
+        let u = Upstream::parse("http://127.0.0.1:8081").expect("valid");
+        assert_eq!(
+            u.uri_for("/a?b=c").map(|u| u.to_string()).as_deref(),
+            Some("http://127.0.0.1:8081/a?b=c")
+        );
+        let u = Upstream::parse("http://app.internal/base/").expect("valid");
+        assert_eq!(
+            u.uri_for("/x").map(|u| u.to_string()).as_deref(),
+            Some("http://app.internal/base/x")
+        );
+        for bad in [
+            "https://x",
+            "ftp://x",
+            "x:80",
+            "http://u:p@x",
+            "http://x/?q=1",
+            "not a url",
+        ] {
+            assert!(Upstream::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn strips_hop_by_hop_and_named_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("close, X-Secret"),
+        );
+        h.insert("x-secret", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert("proxy-authorization", HeaderValue::from_static("Basic x"));
+        h.insert("proxy-connection", HeaderValue::from_static("keep-alive"));
+        h.insert(header::TE, HeaderValue::from_static("trailers"));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        h.insert(header::UPGRADE, HeaderValue::from_static("h2c"));
+        h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        remove_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert!(h.contains_key(header::ACCEPT));
+    }
+
+    #[test]
+    fn strips_client_claims() {
+        let mut h = HeaderMap::new();
+        for name in [
+            "x-forwarded-for",
+            "x-forwarded-host",
+            "x-forwarded-port",
+            "forwarded",
+            "x-real-ip",
+            "x-centinela-user",
+            "x-centinela-roles",
+        ] {
+            h.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_static("evil"),
+            );
+        }
+        h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        remove_client_claims(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
+    }
+
+    #[test]
+    fn joins_split_cookies() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("a=1"));
+        h.append(header::COOKIE, HeaderValue::from_static("b=2"));
+        join_cookies(&mut h);
+        assert_eq!(
+            h.get_all(header::COOKIE).iter().collect::<Vec<_>>(),
+            vec![HeaderValue::from_static("a=1; b=2")]
+        );
+    }
+}
