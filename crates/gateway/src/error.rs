@@ -73,12 +73,4 @@ pub enum GatewayError {
         #[source]
         source: std::io::Error,
     },
-
-    /// Accepting on a listener failed in a way that is not a per-connection hiccup.
-    #[error("listener on {addr} failed: {source}")]
-    Accept {
-        addr: SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
 }

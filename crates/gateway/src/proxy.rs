@@ -146,7 +146,7 @@ struct Inner {
 }
 
 impl ProxyHandler {
-    /// A proxy with its own connection pool. Must be created inside a Tokio runtime.
+    /// A proxy with its own connection pool.
     pub fn new(cfg: ProxyConfig) -> Self {
         let mut connector = HttpConnector::new();
         connector.enforce_http(true);

@@ -892,3 +892,73 @@ impl hyper::body::Body for Chunks {
         std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(chunk))))
     }
 }
+
+#[tokio::test]
+async fn silent_client_is_cut_by_the_handshake_timeout() {
+    let limits = Limits {
+        tls_handshake_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let env = start_with(limits, ProxyConfig::new, None, None).await;
+    let mut tcp = TcpStream::connect(env.https).await.unwrap();
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut buf))
+        .await
+        .expect("server kept a connection without handshake open")
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert!(buf.is_empty());
+}
+
+#[tokio::test]
+async fn idle_http2_connection_is_closed_but_busy_one_is_not() {
+    // An upstream that answers after 1.5 s, longer than the idle timeout.
+    let slow = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let slow_addr = slow.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = slow.accept().await {
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(|_req: Request<Incoming>| async {
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                    Ok::<_, Infallible>(Response::new(full("slow answer")))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), svc)
+                    .await;
+            });
+        }
+    });
+    let limits = Limits {
+        idle_timeout: Duration::from_millis(500),
+        ..Limits::default()
+    };
+    let env = start_with(limits, ProxyConfig::new, Some(slow_addr), None).await;
+    let cfg = client_config(&[&env.cert], &[b"h2"], rustls::DEFAULT_VERSIONS);
+
+    // Busy: a request in flight for longer than the idle timeout completes.
+    let stream = tls_connect(env.https, Arc::clone(&cfg)).await;
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    let conn = tokio::spawn(conn);
+    let req = Request::get("https://localhost/slow")
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        resp.into_body().collect().await.unwrap().to_bytes(),
+        "slow answer"
+    );
+
+    // Idle: afterwards the server closes the connection on its own.
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), conn)
+        .await
+        .expect("idle HTTP/2 connection stayed open")
+        .unwrap()
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(400));
+}
