@@ -2,7 +2,6 @@
 //! then environment overrides), the master key, the store and the password hasher.
 
 use std::io::{BufRead as _, IsTerminal as _};
-use std::path::Path;
 
 use anyhow::{bail, Context as _};
 use centinela_core::config::{self, Config, MasterKeySource};
@@ -61,24 +60,19 @@ pub async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot open the database {}", cfg.database.redacted_url()))
 }
 
-/// Configuration, store and hasher, ready for a subcommand.
+/// Store and hasher, ready for a subcommand.
 #[derive(Debug)]
 pub struct Context {
-    pub config: Config,
     pub store: Store,
     pub hasher: PasswordHasher,
 }
 
 impl Context {
-    pub async fn open(arg: &ConfigArg, _quickstart: bool) -> anyhow::Result<Self> {
+    pub async fn open(arg: &ConfigArg) -> anyhow::Result<Self> {
         let config = load_config(arg)?;
         let store = open_store(&config).await?;
         let hasher = PasswordHasher::new(config.password.hash)?;
-        Ok(Self {
-            config,
-            store,
-            hasher,
-        })
+        Ok(Self { store, hasher })
     }
 }
 
@@ -119,9 +113,4 @@ pub fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
-}
-
-/// True when a path exists (used for quickstart messages).
-pub fn exists(p: &Path) -> bool {
-    p.exists()
 }

@@ -261,7 +261,7 @@ pub struct LoginConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PasswordConfig {
     pub hash: HashParams,
-    /// Size of the bounded hashing pool; 0 means one per CPU, see
+    /// Size of the bounded hashing pool; 0 means half the CPUs (at least one), see
     /// [`PasswordConfig::hash_workers_for`].
     pub hash_workers: usize,
 }
@@ -271,7 +271,8 @@ impl PasswordConfig {
     /// e.g. with `std::thread::available_parallelism`, since this crate does no I/O).
     pub fn hash_workers_for(&self, cpus: usize) -> usize {
         if self.hash_workers == 0 {
-            cpus.max(1)
+            // Half, so a login flood leaves the other half to proxied traffic.
+            cpus.div_ceil(2).max(1)
         } else {
             self.hash_workers
         }
@@ -938,7 +939,7 @@ impl Validator<'_> {
             |n| in_range(*n, 1, MAX_ARGON2_PARALLELISM, "lanes"),
         );
         let hash_workers = self.field(&raw.hash_workers, "password.hash_workers", 0, |n| {
-            in_range(*n, 0, MAX_HASH_WORKERS, "workers (0 means one per CPU)")
+            in_range(*n, 0, MAX_HASH_WORKERS, "workers (0 means half the CPUs)")
         });
         PasswordConfig {
             hash: HashParams {
@@ -1277,7 +1278,8 @@ url = "https://billing.internal"
         assert_eq!(c.login.totp_issuer, "Centinela");
         assert_eq!(c.password.hash, HashParams::default());
         assert_eq!(c.password.hash_workers, 0);
-        assert_eq!(c.password.hash_workers_for(6), 6);
+        assert_eq!(c.password.hash_workers_for(6), 3);
+        assert_eq!(c.password.hash_workers_for(1), 1);
         assert!(c.upstreams.is_empty());
     }
 

@@ -1,9 +1,12 @@
 //! Centinela's gateway server. The transport layer lives here: TLS termination
 //! ([`tls`]), the HTTPS and redirect listeners ([`server`], [`redirect`]), the
 //! [`Handler`] seam that application layers plug into, the reverse proxy ([`proxy`])
-//! and the bundled demo upstream ([`demo`]).
+//! and the bundled demo upstream ([`demo`]). Above it sit the identity endpoints
+//! ([`auth`]) and the top-level handler tying them to the proxy ([`app`]).
 #![forbid(unsafe_code)]
 
+pub mod app;
+pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod handler;
@@ -12,6 +15,7 @@ pub mod redirect;
 pub mod server;
 pub mod tls;
 
+pub use app::Gateway;
 pub use error::{BoxError, GatewayError};
 pub use handler::{Body, BoxFuture, Handler};
 pub use proxy::{ProxyConfig, ProxyHandler, Upstream};

@@ -10,10 +10,10 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ConfigCommand::Check { cfg } => match load_config(&cfg) {
             Ok(c) => {
-                let source = cfg
-                    .config
-                    .as_ref()
-                    .map_or_else(|| "quickstart defaults".to_owned(), |p| p.display().to_string());
+                let source = cfg.config.as_ref().map_or_else(
+                    || "quickstart defaults".to_owned(),
+                    |p| p.display().to_string(),
+                );
                 println!(
                     "{source}: ok (listen {}, database {})",
                     c.server.listen,

@@ -9,7 +9,7 @@ use crate::context::Context;
 pub async fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         KeysCommand::Rotate { cfg } => {
-            let ctx = Context::open(&cfg, false).await?;
+            let ctx = Context::open(&cfg).await?;
             eprintln!("rotating data keys; running servers keep serving meanwhile...");
             let report = ctx
                 .store
@@ -20,7 +20,9 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
                 report.new_key_id, report.reencrypted, report.remaining
             );
             if report.remaining > 0 {
-                eprintln!("some fields changed during the rotation; run `centinela keys rotate` again");
+                eprintln!(
+                    "some fields changed during the rotation; run `centinela keys rotate` again"
+                );
                 return Ok(ExitCode::from(1));
             }
         }

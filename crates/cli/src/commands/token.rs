@@ -21,7 +21,7 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             roles,
             expires,
         } => {
-            let ctx = Context::open(&cfg, false).await?;
+            let ctx = Context::open(&cfg).await?;
             let owner = ctx
                 .store
                 .user_by_username(&user)
@@ -62,7 +62,7 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             println!("{}", secret.expose());
         }
         TokenCommand::List { cfg, user } => {
-            let ctx = Context::open(&cfg, false).await?;
+            let ctx = Context::open(&cfg).await?;
             let uid = match user {
                 Some(name) => Some(
                     ctx.store
@@ -87,7 +87,7 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             }
         }
         TokenCommand::Revoke { cfg, id } => {
-            let ctx = Context::open(&cfg, false).await?;
+            let ctx = Context::open(&cfg).await?;
             if ctx.store.revoke_api_token(&id).await? {
                 println!("revoked {id}");
             } else {

@@ -36,7 +36,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             email,
             display_name,
         } => {
-            let ctx = Context::open(&cfg, false).await?;
+            let ctx = Context::open(&cfg).await?;
             centinela_store::validate_username(&username)?;
             centinela_store::validate_roles(&roles)?;
             if ctx.store.user_by_username(&username).await?.is_some() {
@@ -58,7 +58,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             println!("created user {}", describe(&user));
         }
         UserCommand::List { cfg, json } => {
-            let ctx = Context::open(&cfg, false).await?;
+            let ctx = Context::open(&cfg).await?;
             for u in ctx.store.list_users().await? {
                 if json {
                     println!(
@@ -79,7 +79,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             }
         }
         UserCommand::Show { cfg, username } => {
-            let ctx = Context::open(&cfg, false).await?;
+            let ctx = Context::open(&cfg).await?;
             let u = find(&ctx, &username).await?;
             let sessions = ctx.store.count_user_sessions(&u.id).await?;
             println!("username:     {}", u.username);
@@ -88,24 +88,29 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             println!("roles:        {}", u.roles.join(", "));
             println!("customer id:  {}", u.customer_id.as_deref().unwrap_or("-"));
             println!("status:       {}", u.status);
-            println!("mfa:          {}", if u.totp_enabled { "on" } else { "off" });
+            println!(
+                "mfa:          {}",
+                if u.totp_enabled { "on" } else { "off" }
+            );
             println!("sessions:     {sessions}");
         }
         UserCommand::Disable { cfg, username } => {
-            let ctx = Context::open(&cfg, false).await?;
+            let ctx = Context::open(&cfg).await?;
             let u = find(&ctx, &username).await?;
-            ctx.store.set_user_status(&u.id, UserStatus::Disabled).await?;
+            ctx.store
+                .set_user_status(&u.id, UserStatus::Disabled)
+                .await?;
             let n = ctx.store.delete_user_sessions(&u.id).await?;
             println!("disabled {username}; ended {n} session(s)");
         }
         UserCommand::Enable { cfg, username } => {
-            let ctx = Context::open(&cfg, false).await?;
+            let ctx = Context::open(&cfg).await?;
             let u = find(&ctx, &username).await?;
             ctx.store.set_user_status(&u.id, UserStatus::Active).await?;
             println!("enabled {username}");
         }
         UserCommand::Passwd { cfg, username } => {
-            let ctx = Context::open(&cfg, false).await?;
+            let ctx = Context::open(&cfg).await?;
             let u = find(&ctx, &username).await?;
             let password = read_new_password(&username)?;
             let hash = ctx.hasher.hash(password.expose())?;
@@ -114,7 +119,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             println!("password changed for {username}; ended {n} session(s)");
         }
         UserCommand::Unlock { cfg, username } => {
-            let ctx = Context::open(&cfg, false).await?;
+            let ctx = Context::open(&cfg).await?;
             let u = find(&ctx, &username).await?;
             ctx.store
                 .clear_throttle(&centinela_gateway::auth::service::user_key(&u.username))
@@ -125,7 +130,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             println!("unlocked {username}");
         }
         UserCommand::RevokeSessions { cfg, username } => {
-            let ctx = Context::open(&cfg, false).await?;
+            let ctx = Context::open(&cfg).await?;
             let u = find(&ctx, &username).await?;
             let n = ctx.store.delete_user_sessions(&u.id).await?;
             println!("ended {n} session(s) of {username}");

@@ -46,7 +46,10 @@ impl Env {
     pub fn with_extra(db: Db, extra: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let (db_url, mysql_name) = match db {
-            Db::Sqlite => (format!("sqlite://{}/centinela.db", dir.path().display()), None),
+            Db::Sqlite => (
+                format!("sqlite://{}/centinela.db", dir.path().display()),
+                None,
+            ),
             Db::Mysql => {
                 let name = format!("centinela_cli_{:016x}", rand::random::<u64>());
                 let base = mysql_base_url();
@@ -184,7 +187,12 @@ impl Env {
             }
             Db::Mysql => {
                 let out = Command::new("mysqldump")
-                    .args(["--protocol=tcp", "-h127.0.0.1", "-uroot", "--skip-extended-insert"])
+                    .args([
+                        "--protocol=tcp",
+                        "-h127.0.0.1",
+                        "-uroot",
+                        "--skip-extended-insert",
+                    ])
                     .arg(self.mysql_name.as_deref().expect("db name"))
                     .output()
                     .expect("run mysqldump");

@@ -8,7 +8,7 @@ const GOOD: &str = "correct horse battery staple";
 /// A password from the shipped common list that is long enough to pass the length rule,
 /// so only the list can refuse it.
 fn common_long_password() -> &'static str {
-    include_str!("../../core/data/common-passwords.txt")
+    include_str!("../../../core/data/common-passwords.txt")
         .lines()
         .find(|l| l.chars().count() >= 12)
         .expect("the list has long entries")
@@ -18,31 +18,56 @@ fn users_and_passwords(db: Db) {
     let env = Env::new(db);
     let out = env.run(&["user", "add", "alice", "--role", "admin"], "short\n");
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("12"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("12"),
+        "{out:?}"
+    );
     let out = env.run(
         &["user", "add", "alice", "--role", "admin"],
         &format!("{}\n", common_long_password()),
     );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("common"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("common"),
+        "{out:?}"
+    );
     let out = env.run(&["user", "add", "alice", "--role", "admin"], "");
     assert!(!out.status.success(), "an empty stdin is refused");
 
     env.add_user(
         "alice",
         GOOD,
-        &["--role", "admin", "--role", "agent", "--email", "alice@example.com"],
+        &[
+            "--role",
+            "admin",
+            "--role",
+            "agent",
+            "--email",
+            "alice@example.com",
+        ],
     );
     env.add_user("bob", GOOD, &["--role", "customer", "--customer-id", "7"]);
-    let dup = env.run(&["user", "add", "bob", "--role", "customer"], &format!("{GOOD}\n"));
+    let dup = env.run(
+        &["user", "add", "bob", "--role", "customer"],
+        &format!("{GOOD}\n"),
+    );
     assert!(!dup.status.success());
     assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
-    let bad = env.run(&["user", "add", "x'; DROP TABLE users;--", "--role", "a"], &format!("{GOOD}\n"));
+    let bad = env.run(
+        &["user", "add", "x'; DROP TABLE users;--", "--role", "a"],
+        &format!("{GOOD}\n"),
+    );
     assert!(!bad.status.success());
 
     let list = env.ok(&["user", "list"], "");
-    assert!(list.contains("alice\troles=admin,agent\tcustomer_id=-\tstatus=active"), "{list}");
-    assert!(list.contains("bob\troles=customer\tcustomer_id=7"), "{list}");
+    assert!(
+        list.contains("alice\troles=admin,agent\tcustomer_id=-\tstatus=active"),
+        "{list}"
+    );
+    assert!(
+        list.contains("bob\troles=customer\tcustomer_id=7"),
+        "{list}"
+    );
     let json = env.ok(&["user", "list", "--json"], "");
     assert_eq!(json.lines().count(), 2);
     let show = env.ok(&["user", "show", "alice"], "");
@@ -72,7 +97,18 @@ fn tokens(db: Db) {
     let env = Env::new(db);
     env.add_user("svc", GOOD, &["--role", "reporting", "--role", "agent"]);
     let token = env.ok(
-        &["token", "create", "--user", "svc", "--name", "nightly", "--role", "reporting", "--expires", "30d"],
+        &[
+            "token",
+            "create",
+            "--user",
+            "svc",
+            "--name",
+            "nightly",
+            "--role",
+            "reporting",
+            "--expires",
+            "30d",
+        ],
         "",
     );
     let token = token.trim();
@@ -82,7 +118,9 @@ fn tokens(db: Db) {
     assert!(!list.contains(token), "the secret is never listed");
     let id = list.split('\t').next().expect("id").to_owned();
     let escalate = env.run(
-        &["token", "create", "--user", "svc", "--name", "x", "--role", "admin"],
+        &[
+            "token", "create", "--user", "svc", "--name", "x", "--role", "admin",
+        ],
         "",
     );
     assert!(!escalate.status.success());
@@ -94,10 +132,19 @@ fn tokens(db: Db) {
 
 fn key_rotation(db: Db) {
     let env = Env::new(db);
-    env.add_user("carol", GOOD, &["--role", "customer", "--email", "carol@example.com"]);
+    env.add_user(
+        "carol",
+        GOOD,
+        &["--role", "customer", "--email", "carol@example.com"],
+    );
     let out = env.ok(&["keys", "rotate"], "");
-    assert!(out.contains("data key 2 is now current; 1 field(s) re-encrypted, 0 left"), "{out}");
-    assert!(env.ok(&["user", "show", "carol"], "").contains("carol@example.com"));
+    assert!(
+        out.contains("data key 2 is now current; 1 field(s) re-encrypted, 0 left"),
+        "{out}"
+    );
+    assert!(env
+        .ok(&["user", "show", "carol"], "")
+        .contains("carol@example.com"));
 }
 
 #[test]
@@ -142,7 +189,10 @@ fn config_check_points_at_file_line_and_key() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.toml:"), "{err}");
-    assert!(err.contains("server.listen") || err.contains("listen"), "{err}");
+    assert!(
+        err.contains("server.listen") || err.contains("listen"),
+        "{err}"
+    );
     assert!(err.contains("bogus"), "{err}");
     let ok = env.ok(&["config", "check"], "");
     assert!(ok.contains(": ok"), "{ok}");

@@ -90,7 +90,14 @@ async fn json_login_and_sessions(db: Db) {
     env.add_user(
         "alice",
         PASSWORD,
-        &["--role", "customer", "--customer-id", "2", "--email", "alice.private@example.com"],
+        &[
+            "--role",
+            "customer",
+            "--customer-id",
+            "2",
+            "--email",
+            "alice.private@example.com",
+        ],
     );
     let server = env.start_server();
     let c = client(&env);
@@ -157,7 +164,10 @@ async fn json_login_and_sessions(db: Db) {
     // Log out everywhere.
     let third = login_cookie(&c, &server, "alice", PASSWORD).await;
     let out = c
-        .post(format!("{}/_centinela/api/logout-everywhere", server.base()))
+        .post(format!(
+            "{}/_centinela/api/logout-everywhere",
+            server.base()
+        ))
         .header(COOKIE, cookie_header("__Host-centinela", &third))
         .header(CONTENT_TYPE, "application/json")
         .body("{}")
@@ -178,7 +188,11 @@ async fn json_login_and_sessions(db: Db) {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     env.ok(&["user", "enable", "alice"], "");
 
-    at_rest_has_no_secrets(&env, &server, &[&cookie, &second, &fourth, "alice.private", PASSWORD]);
+    at_rest_has_no_secrets(
+        &env,
+        &server,
+        &[&cookie, &second, &fourth, "alice.private", PASSWORD],
+    );
 }
 
 /// Neither the database nor the server log holds a secret in clear.
@@ -196,7 +210,10 @@ fn at_rest_has_no_secrets(env: &Env, server: &Server, secrets: &[&str]) {
 }
 
 async fn throttling_and_unlock(db: Db) {
-    let env = Env::with_extra(db, "[login]\nmax_failures = 3\nwindow = \"15m\"\nlockout = \"15m\"\n");
+    let env = Env::with_extra(
+        db,
+        "[login]\nmax_failures = 3\nwindow = \"15m\"\nlockout = \"15m\"\n",
+    );
     env.add_user("bob", PASSWORD, &["--role", "agent"]);
     let server = env.start_server();
     let c = client(&env);
@@ -224,7 +241,19 @@ async fn tokens_through_gateway(db: Db) {
     let env = Env::new(db);
     env.add_user("svc", PASSWORD, &["--role", "reporting"]);
     let token = env
-        .ok(&["token", "create", "--user", "svc", "--name", "ci", "--role", "reporting"], "")
+        .ok(
+            &[
+                "token",
+                "create",
+                "--user",
+                "svc",
+                "--name",
+                "ci",
+                "--role",
+                "reporting",
+            ],
+            "",
+        )
         .trim()
         .to_owned();
     let server = env.start_server();
@@ -247,7 +276,10 @@ async fn tokens_through_gateway(db: Db) {
         .expect("req");
     assert_eq!(proxied.status(), StatusCode::OK);
     // A forged token of the right shape and garbage are both just unauthenticated.
-    for bad in ["cnt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "garbage' OR 1=1 --"] {
+    for bad in [
+        "cnt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "garbage' OR 1=1 --",
+    ] {
         let r = c
             .get(format!("{}/_centinela/api/session", server.base()))
             .bearer_auth(bad)
@@ -288,7 +320,11 @@ async fn totp_enrolment_and_login(db: Db) {
     let base = server.base();
 
     // HTML login: the form's CSRF token must match its cookie.
-    let page = c.get(format!("{base}/_centinela/login")).send().await.expect("page");
+    let page = c
+        .get(format!("{base}/_centinela/login"))
+        .send()
+        .await
+        .expect("page");
     assert_eq!(page.status(), StatusCode::OK);
     let csp = page
         .headers()
@@ -310,7 +346,12 @@ async fn totp_enrolment_and_login(db: Db) {
     let forged = c
         .post(format!("{base}/_centinela/login"))
         .header(COOKIE, cookie_header("__Host-centinela-csrf", &csrf_cookie))
-        .form(&[("username", "carol"), ("password", PASSWORD), ("csrf", "forged"), ("next", "/")])
+        .form(&[
+            ("username", "carol"),
+            ("password", PASSWORD),
+            ("csrf", "forged"),
+            ("next", "/"),
+        ])
         .send()
         .await
         .expect("post");
@@ -318,7 +359,12 @@ async fn totp_enrolment_and_login(db: Db) {
     let ok = c
         .post(format!("{base}/_centinela/login"))
         .header(COOKIE, cookie_header("__Host-centinela-csrf", &csrf_cookie))
-        .form(&[("username", "carol"), ("password", PASSWORD), ("csrf", &csrf), ("next", "/_centinela/account")])
+        .form(&[
+            ("username", "carol"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", "/_centinela/account"),
+        ])
         .send()
         .await
         .expect("post");
@@ -392,7 +438,11 @@ async fn totp_enrolment_and_login(db: Db) {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     // HTML flow with a pending second factor: password, then the code page.
-    let page = c.get(format!("{base}/_centinela/login")).send().await.expect("page");
+    let page = c
+        .get(format!("{base}/_centinela/login"))
+        .send()
+        .await
+        .expect("page");
     let csrf_cookie = page
         .headers()
         .get_all(SET_COOKIE)
@@ -405,12 +455,20 @@ async fn totp_enrolment_and_login(db: Db) {
     let r = c
         .post(format!("{base}/_centinela/login"))
         .header(COOKIE, cookie_header("__Host-centinela-csrf", &csrf_cookie))
-        .form(&[("username", "carol"), ("password", PASSWORD), ("csrf", &csrf), ("next", "/")])
+        .form(&[
+            ("username", "carol"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", "/"),
+        ])
         .send()
         .await
         .expect("post");
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(r.headers()["location"].to_str().expect("loc").starts_with("/_centinela/login/totp"));
+    assert!(r.headers()["location"]
+        .to_str()
+        .expect("loc")
+        .starts_with("/_centinela/login/totp"));
     let pending = cookie_value(&session_cookie(r.headers()).expect("pending cookie"));
     assert_eq!(
         whoami(&c, &server, &pending).await,
@@ -430,7 +488,11 @@ async fn totp_enrolment_and_login(db: Db) {
     let r = c
         .post(format!("{base}/_centinela/login/totp"))
         .header(COOKIE, cookie_header("__Host-centinela", &pending))
-        .form(&[("csrf", csrf.as_str()), ("code", recovery[1].as_str()), ("next", "/")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("code", recovery[1].as_str()),
+            ("next", "/"),
+        ])
         .send()
         .await
         .expect("post code");
@@ -470,8 +532,14 @@ async fn hostile_input(db: Db) {
     for (body, want) in [
         ("{not json", StatusCode::BAD_REQUEST),
         ("[]", StatusCode::BAD_REQUEST),
-        ("{\"username\": 1, \"password\": 2}", StatusCode::BAD_REQUEST),
-        ("{\"username\":\"dave\",\"password\":\"x\",\"admin\":true}", StatusCode::BAD_REQUEST),
+        (
+            "{\"username\": 1, \"password\": 2}",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "{\"username\":\"dave\",\"password\":\"x\",\"admin\":true}",
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         let r = c
             .post(&url)
@@ -482,7 +550,10 @@ async fn hostile_input(db: Db) {
             .expect("req");
         assert_eq!(r.status(), want, "{body}");
     }
-    let huge = format!("{{\"username\":\"dave\",\"password\":\"{}\"}}", "a".repeat(100_000));
+    let huge = format!(
+        "{{\"username\":\"dave\",\"password\":\"{}\"}}",
+        "a".repeat(100_000)
+    );
     let r = c
         .post(&url)
         .header(CONTENT_TYPE, "application/json")
@@ -491,10 +562,20 @@ async fn hostile_input(db: Db) {
         .await
         .expect("req");
     assert!(r.status().is_client_error(), "{}", r.status());
-    let r = c.post(&url).form(&[("username", "dave")]).send().await.expect("req");
+    let r = c
+        .post(&url)
+        .form(&[("username", "dave")])
+        .send()
+        .await
+        .expect("req");
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     // SQL metacharacters everywhere are just wrong credentials.
-    for name in ["dave' OR '1'='1", "dave\"; DROP TABLE users; --", "\u{0}dave", "ダビデ"] {
+    for name in [
+        "dave' OR '1'='1",
+        "dave\"; DROP TABLE users; --",
+        "\u{0}dave",
+        "ダビデ",
+    ] {
         let r = api_login(&c, &server, name, "' OR 1=1 --", None).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{name:?}");
     }

@@ -1,0 +1,290 @@
+//! `centinela serve`: the gateway. Without a config file this is the quickstart: an
+//! embedded SQLite store and a generated master key and development certificate under
+//! `./centinela-data/`, and, when no upstream is configured, the bundled demo API
+//! behind the gateway so there is something to log in to.
+//!
+//! `centinela demo-upstream` runs that demo API on its own.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use centinela_core::config::{Config, TlsConfig};
+use centinela_core::password::PasswordHasher;
+use centinela_gateway::auth::hashing::HashPool;
+use centinela_gateway::auth::http::AuthHttp;
+use centinela_gateway::auth::service::{Accounts, AuthSettings};
+use centinela_gateway::{
+    ensure_dev_certificate, Gateway, Limits, ProxyConfig, ProxyHandler, ServerConfig, TlsFiles,
+    Upstream,
+};
+use centinela_store::Store;
+use tokio::net::TcpListener;
+
+use crate::args::ConfigArg;
+use crate::context;
+
+/// How often expired sessions are deleted.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+/// How often the certificate files are checked for a renewal.
+const CERT_WATCH_EVERY: Duration = Duration::from_secs(30);
+/// Logins that may wait for a hashing worker, per worker; more get a 503 at once.
+const HASH_QUEUE_PER_WORKER: usize = 32;
+
+/// JSON logs on stdout (what container platforms collect), filtered by `RUST_LOG`
+/// (default `info`). Secrets never reach a log call: they are wrapped in types whose
+/// `Debug` and `Display` redact them.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Fails only if a subscriber is already set, which cannot happen here.
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .try_init();
+}
+
+/// Creates `dir` (mode 0700) if it does not exist.
+fn ensure_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))
+}
+
+/// The certificate to serve: the operator's files, or the development certificate
+/// (created on first run, with a warning that cannot be missed).
+fn tls_files(cfg: &Config) -> anyhow::Result<(PathBuf, PathBuf)> {
+    match &cfg.tls {
+        TlsConfig::Files {
+            cert_file,
+            key_file,
+        } => Ok((cert_file.clone(), key_file.clone())),
+        TlsConfig::SelfSigned => {
+            let (cert, key, created) = ensure_dev_certificate(&cfg.server.data_dir)?;
+            eprintln!(
+                "\n  WARNING: serving a SELF-SIGNED DEVELOPMENT CERTIFICATE ({}{}).\n  \
+                 Browsers will warn, and clients cannot tell this gateway from an impostor.\n  \
+                 For anything but a trial, set [tls] cert_file and key_file.\n",
+                cert.display(),
+                if created { ", generated now" } else { "" }
+            );
+            tracing::warn!(cert = %cert.display(), "Serving a self-signed development certificate");
+            Ok((cert, key))
+        }
+    }
+}
+
+/// The HTTPS port clients see, for redirects from the plain-HTTP listener.
+fn public_https_port(cfg: &Config) -> u16 {
+    let url = cfg.effective_public_url();
+    let authority = url
+        .strip_prefix("https://")
+        .unwrap_or(&url)
+        .split('/')
+        .next()
+        .unwrap_or("");
+    // `[::1]:8443`, `host:8443` or `host` (443).
+    match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') && !host.is_empty() => {
+            port.parse().unwrap_or(443)
+        }
+        _ => 443,
+    }
+}
+
+/// The upstream for proxied traffic, starting the bundled demo API when none is
+/// configured.
+async fn upstream(
+    cfg: &Config,
+    shutdown: &tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Upstream> {
+    if let Some(first) = cfg.upstreams.first() {
+        if cfg.upstreams.len() > 1 {
+            tracing::warn!(
+                upstream = %first.name,
+                "Several upstreams are configured but routes are not: all traffic goes to the first one"
+            );
+        }
+        return Upstream::parse(&first.url)
+            .with_context(|| format!("upstream \"{}\" is not usable", first.name));
+    }
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .context("cannot start the demo upstream on 127.0.0.1")?;
+    let addr = listener.local_addr()?;
+    let mut rx = shutdown.clone();
+    tokio::spawn(async move {
+        let stop = async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        if let Err(e) = centinela_gateway::demo::run_demo_upstream(listener, stop).await {
+            tracing::error!(error = %e, "Demo upstream stopped");
+        }
+    });
+    eprintln!(
+        "  No [[upstream]] configured: the bundled demo customers API (on {addr}) sits \
+         behind the gateway."
+    );
+    Ok(Upstream::parse(&format!("http://{addr}"))?)
+}
+
+fn auth_settings(cfg: &Config) -> AuthSettings {
+    let throttle = cfg.login.throttle;
+    AuthSettings {
+        idle_timeout: cfg.session.idle_timeout,
+        absolute_timeout: cfg.session.absolute_timeout,
+        ip_max_failures: throttle.max_failures.saturating_mul(5),
+        throttle,
+        totp_issuer: cfg.login.totp_issuer.clone(),
+    }
+}
+
+/// Deletes expired sessions now and then; failures (database down) are logged and
+/// retried at the next tick.
+fn spawn_session_purger(store: Store) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PURGE_EVERY);
+        loop {
+            tick.tick().await;
+            match store.purge_expired_sessions().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "Purged expired sessions"),
+                Err(e) => tracing::warn!(error = %e, "Could not purge expired sessions"),
+            }
+        }
+    });
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn termination() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = ctrl_c.await;
+        }
+    }
+}
+
+pub async fn run(arg: &ConfigArg) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let cfg = context::load_config(arg)?;
+    ensure_data_dir(&cfg.server.data_dir)?;
+    let (cert, key) = tls_files(&cfg)?;
+    let store = context::open_store(&cfg).await?;
+    let hasher = PasswordHasher::new(cfg.password.hash)?;
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let workers = cfg.password.hash_workers_for(cpus);
+    let pool = HashPool::new(hasher, workers, workers * HASH_QUEUE_PER_WORKER);
+    let accounts = Accounts::new(store.clone(), pool, auth_settings(&cfg));
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let upstream = upstream(&cfg, &stop_rx).await?;
+    let proxy = ProxyHandler::new(ProxyConfig::new(upstream.clone()));
+    let gateway = Gateway::new(AuthHttp::new(accounts), proxy);
+
+    let server = centinela_gateway::bind(ServerConfig {
+        listen: cfg.server.listen,
+        redirect_listen: cfg.server.http_redirect_listen,
+        public_https_port: public_https_port(&cfg),
+        tls: TlsFiles {
+            cert,
+            key,
+            watch_interval: Some(CERT_WATCH_EVERY),
+        },
+        limits: Limits::default(),
+    })
+    .await?;
+    spawn_session_purger(store.clone());
+
+    let url = cfg.effective_public_url();
+    tracing::info!(
+        listen = %server.https_addr(),
+        redirect = ?server.redirect_addr(),
+        upstream = %upstream.authority(),
+        database = %cfg.database.redacted_url(),
+        hash_workers = workers,
+        "Centinela gateway listening"
+    );
+    eprintln!("  Centinela is listening on {url}/ (sign in at {url}/_centinela/login)");
+    match store.count_users().await {
+        Ok(0) => {
+            let config_flag = arg
+                .config
+                .as_ref()
+                .map(|p| format!(" --config {}", p.display()))
+                .unwrap_or_default();
+            eprintln!(
+                "  No users yet. Create an administrator (the password is prompted for):\n    \
+                 centinela user add admin --role admin{config_flag}\n"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "Could not count users"),
+    }
+
+    let handler: Arc<dyn centinela_gateway::Handler> = Arc::new(gateway);
+    let result = server.run(handler, termination()).await;
+    let _ = stop_tx.send(true);
+    store.close().await;
+    result?;
+    tracing::info!("Centinela gateway stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `centinela demo-upstream`: the demo customers API, plain HTTP, for examples and
+/// tests. It trusts the identity headers the gateway sets, so it must only listen
+/// where nothing but the gateway can reach it.
+pub async fn demo_upstream(listen: SocketAddr) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!(listen = %listen, "Demo upstream listening");
+    centinela_gateway::demo::run_demo_upstream(listener, termination()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_public_url(url: Option<&str>) -> Config {
+        let mut cfg = Config::default();
+        cfg.server.public_url = url.map(str::to_owned);
+        cfg
+    }
+
+    #[test]
+    fn public_port_comes_from_the_public_url() {
+        assert_eq!(public_https_port(&with_public_url(None)), 8443);
+        assert_eq!(
+            public_https_port(&with_public_url(Some("https://gw.example.com"))),
+            443
+        );
+        assert_eq!(
+            public_https_port(&with_public_url(Some("https://gw.example.com:9443/app"))),
+            9443
+        );
+        assert_eq!(
+            public_https_port(&with_public_url(Some("https://[::1]:7443"))),
+            7443
+        );
+        assert_eq!(
+            public_https_port(&with_public_url(Some("https://[::1]"))),
+            443
+        );
+    }
+}
