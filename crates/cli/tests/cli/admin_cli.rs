@@ -175,24 +175,32 @@ fn key_rotation_mysql() {
 #[test]
 fn config_check_points_at_file_line_and_key() {
     let env = Env::new(Db::Sqlite);
-    let bad = env.path().join("bad.toml");
-    std::fs::write(
-        &bad,
-        "[server]\nlisten = \"nonsense\"\n\n[session]\nidle_timeout = \"13h\"\nabsolute_timeout = \"12h\"\nbogus = 1\n",
-    )
-    .expect("write");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_centinela"))
-        .args(["config", "check", "--config"])
-        .arg(&bad)
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.toml:"), "{err}");
-    assert!(
-        err.contains("server.listen") || err.contains("listen"),
-        "{err}"
+    let check = |name: &str, text: &str| {
+        let bad = env.path().join(name);
+        std::fs::write(&bad, text).expect("write");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_centinela"))
+            .args(["config", "check", "--config"])
+            .arg(&bad)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // Every value error is reported at once, each with file:line:column and key.
+    let err = check(
+        "values.toml",
+        "[server]\nlisten = \"nonsense\"\n\n[session]\nidle_timeout = \"13h\"\nabsolute_timeout = \"12h\"\n",
     );
+    assert!(err.contains("values.toml:2:"), "{err}");
+    assert!(err.contains("server.listen"), "{err}");
+    assert!(err.contains("values.toml:5:"), "{err}");
+    assert!(err.contains("session.idle_timeout"), "{err}");
+    // A misspelt key is refused, not ignored.
+    let err = check(
+        "unknown.toml",
+        "[session]\nidle_timeout = \"1h\"\nbogus = 1\n",
+    );
+    assert!(err.contains("unknown.toml:3:"), "{err}");
     assert!(err.contains("bogus"), "{err}");
     let ok = env.ok(&["config", "check"], "");
     assert!(ok.contains(": ok"), "{ok}");

@@ -605,6 +605,54 @@ async fn hostile_input(db: Db) {
     assert!(!server.log_text().contains("panicked"));
 }
 
+/// Raising the Argon2 parameters upgrades each stored hash at that user's next
+/// successful login, without the user noticing.
+async fn rehash_on_parameter_change(db: Db) {
+    let env = Env::new(db);
+    env.add_user("frank", PASSWORD, &["--role", "customer"]);
+    let contains = |needle: &str| {
+        let dump = env.dump_database();
+        dump.windows(needle.len()).any(|w| w == needle.as_bytes())
+    };
+    assert!(contains("$argon2id$v=19$m=19456,t=2,p=1$"));
+    env.write_config("[password]\nargon2_iterations = 3\n");
+    let server = env.start_server();
+    let c = client(&env);
+    // A wrong password changes nothing.
+    let r = api_login(&c, &server, "frank", "not the password at all", None).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(!contains("$argon2id$v=19$m=19456,t=3,p=1$"));
+    let cookie = login_cookie(&c, &server, "frank", PASSWORD).await;
+    assert_eq!(whoami(&c, &server, &cookie).await, StatusCode::OK);
+    drop(server);
+    assert!(contains("$argon2id$v=19$m=19456,t=3,p=1$"));
+    // And the upgraded hash still verifies.
+    let server = env.start_server();
+    login_cookie(&client(&env), &server, "frank", PASSWORD).await;
+}
+
+/// `keys rotate` runs against a live gateway: sessions, logins and second factors keep
+/// working during and after it, and personal data reads back under the new key.
+async fn key_rotation_while_serving(db: Db) {
+    let env = Env::new(db);
+    env.add_user(
+        "gina",
+        PASSWORD,
+        &["--role", "customer", "--email", "gina.private@example.com"],
+    );
+    let server = env.start_server();
+    let c = client(&env);
+    let before = login_cookie(&c, &server, "gina", PASSWORD).await;
+    let out = env.ok(&["keys", "rotate"], "");
+    assert!(out.contains("data key 2 is now current"), "{out}");
+    assert_eq!(whoami(&c, &server, &before).await, StatusCode::OK);
+    let after = login_cookie(&c, &server, "gina", PASSWORD).await;
+    assert_eq!(whoami(&c, &server, &after).await, StatusCode::OK);
+    let shown = env.ok(&["user", "show", "gina"], "");
+    assert!(shown.contains("gina.private@example.com"), "{shown}");
+    at_rest_has_no_secrets(&env, &server, &["gina.private", &before, &after]);
+}
+
 macro_rules! on_both {
     ($($name:ident),*) => {
         mod sqlite {
@@ -621,5 +669,7 @@ on_both!(
     throttling_and_unlock,
     tokens_through_gateway,
     totp_enrolment_and_login,
-    hostile_input
+    hostile_input,
+    rehash_on_parameter_change,
+    key_rotation_while_serving
 );

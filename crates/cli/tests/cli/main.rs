@@ -4,4 +4,5 @@
 mod util;
 
 mod admin_cli;
+mod db_outage;
 mod login;

@@ -31,6 +31,7 @@ pub fn free_port() -> u16 {
 pub struct Env {
     pub dir: tempfile::TempDir,
     pub db: Db,
+    /// The URL the config file names (tests may point it through a relay).
     pub db_url: String,
     pub mysql_name: Option<String>,
     pub https_port: u16,
@@ -77,7 +78,8 @@ impl Env {
         self.path().join("centinela.toml")
     }
 
-    fn write_config(&self, extra: &str) {
+    /// (Re)writes the config file; `extra` is appended.
+    pub fn write_config(&self, extra: &str) {
         let d = self.path().display();
         let text = format!(
             "[server]\nlisten = \"127.0.0.1:{https}\"\ndata_dir = \"{d}\"\n\n\
@@ -268,5 +270,69 @@ impl Drop for Server {
         let _ = self.upstream.kill();
         let _ = self.gateway.wait();
         let _ = self.upstream.wait();
+    }
+}
+
+/// A TCP relay in front of a server, which a test can cut (every open connection is
+/// shut and new ones are dropped) and restore: a database that goes away and comes
+/// back, without touching the real server other tests share.
+#[derive(Debug)]
+pub struct Relay {
+    pub port: u16,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    conns: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    pub fn start(target_port: u16) -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("relay bind");
+        let port = listener.local_addr().expect("addr").port();
+        let open = Arc::new(AtomicBool::new(true));
+        let conns: Arc<Mutex<Vec<std::net::TcpStream>>> = Arc::new(Mutex::new(Vec::new()));
+        let (o, c) = (Arc::clone(&open), Arc::clone(&conns));
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if !o.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", target_port)) else {
+                    continue;
+                };
+                let pair = [
+                    (client.try_clone(), server.try_clone()),
+                    (server.try_clone(), client.try_clone()),
+                ];
+                if let Ok(mut list) = c.lock() {
+                    list.extend([client, server]);
+                }
+                for (from, to) in pair {
+                    if let (Ok(mut from), Ok(mut to)) = (from, to) {
+                        std::thread::spawn(move || {
+                            let _ = std::io::copy(&mut from, &mut to);
+                            let _ = to.shutdown(std::net::Shutdown::Both);
+                        });
+                    }
+                }
+            }
+        });
+        Self { port, open, conns }
+    }
+
+    /// Shuts every relayed connection and refuses new ones.
+    pub fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut list) = self.conns.lock() {
+            for s in list.drain(..) {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+        }
+    }
+
+    /// Relays new connections again.
+    pub fn restore(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
