@@ -12,6 +12,7 @@ mod db;
 mod error;
 mod keys;
 mod sessions;
+mod sqlite_read;
 mod throttle;
 mod tokens;
 mod users;
@@ -34,6 +35,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     keys: Arc<keys::Keyring>,
+    /// Synchronous read path for session lookups on SQLite (see `sqlite_read`).
+    sqlite_reader: Option<Arc<sqlite_read::SqliteReader>>,
 }
 
 /// What `keys rotate` did.
@@ -55,10 +58,17 @@ impl Store {
         let (pool, backend) = db::connect(opts).await?;
         let keys = Arc::new(keys::Keyring::new(master));
         keys.init(&pool).await?;
+        let sqlite_reader = match backend {
+            Backend::Sqlite => Some(Arc::new(sqlite_read::SqliteReader::new(&db::sqlite_path(
+                &opts.url,
+            )?))),
+            Backend::MySql => None,
+        };
         Ok(Self {
             pool,
             backend,
             keys,
+            sqlite_reader,
         })
     }
 

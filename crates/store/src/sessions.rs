@@ -7,6 +7,7 @@
 use sqlx::Row;
 
 use crate::error::{Result, StoreError};
+use crate::sqlite_read::SessionRow;
 use crate::Store;
 
 /// How stale `last_seen_at` may get before a lookup writes it back. Writing on every
@@ -73,46 +74,67 @@ impl Store {
         idle_timeout_secs: i64,
     ) -> Result<Option<SessionRecord>> {
         let key = digest_hex(id_digest);
-        let row = sqlx::query(
-            "SELECT s.user_id, s.mfa_pending, s.created_at, s.last_seen_at, s.expires_at, \
-             u.username, u.roles, u.customer_id, u.status \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?",
-        )
-        .bind(&key)
-        .fetch_optional(&self.pool)
-        .await?;
+        let fast = self
+            .sqlite_reader
+            .as_ref()
+            .and_then(|r| r.lookup_session(&key));
+        let row = match fast {
+            Some(row) => row,
+            None => self.lookup_session_row(&key).await?,
+        };
         let Some(row) = row else { return Ok(None) };
         let now = crate::db::now();
-        let last_seen: i64 = row.try_get("last_seen_at")?;
-        let expires_at: i64 = row.try_get("expires_at")?;
-        let status: String = row.try_get("status")?;
-        if now >= expires_at || now >= last_seen.saturating_add(idle_timeout_secs) {
+        if now >= row.expires_at || now >= row.last_seen_at.saturating_add(idle_timeout_secs) {
             self.delete_session_hex(&key).await?;
             return Ok(None);
         }
-        if status != "active" {
+        if row.status != "active" {
             return Ok(None);
         }
-        if now - last_seen >= TOUCH_INTERVAL_SECS {
+        if now - row.last_seen_at >= TOUCH_INTERVAL_SECS {
             sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
                 .bind(now)
                 .bind(&key)
                 .execute(&self.pool)
                 .await?;
         }
-        let roles: String = row.try_get("roles")?;
         Ok(Some(SessionRecord {
-            user_id: row.try_get("user_id")?,
-            username: row.try_get("username")?,
-            roles: roles
+            user_id: row.user_id,
+            username: row.username,
+            roles: row
+                .roles
                 .split(',')
                 .filter(|r| !r.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            customer_id: row.try_get("customer_id")?,
-            mfa_pending: row.try_get::<i64, _>("mfa_pending")? != 0,
+            customer_id: row.customer_id,
+            mfa_pending: row.mfa_pending != 0,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+        }))
+    }
+
+    /// The session row through sqlx: MySQL, and SQLite when the fast path declines.
+    async fn lookup_session_row(&self, key: &str) -> Result<Option<SessionRow>> {
+        let row = sqlx::query(
+            "SELECT s.user_id, s.mfa_pending, s.created_at, s.last_seen_at, s.expires_at, \
+             u.username, u.roles, u.customer_id, u.status \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(SessionRow {
+            user_id: row.try_get("user_id")?,
+            mfa_pending: row.try_get("mfa_pending")?,
             created_at: row.try_get("created_at")?,
-            expires_at,
+            last_seen_at: row.try_get("last_seen_at")?,
+            expires_at: row.try_get("expires_at")?,
+            username: row.try_get("username")?,
+            roles: row.try_get("roles")?,
+            customer_id: row.try_get("customer_id")?,
+            status: row.try_get("status")?,
         }))
     }
 
