@@ -99,11 +99,21 @@ pub(crate) fn sqlite_path(url: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(path))
 }
 
+/// Creates `dir` and its missing parents with mode 0700: it holds the database and the
+/// key, which no other local user should read.
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
 /// Creates the SQLite file's directory, and the file itself with owner-only permissions,
 /// so that password hashes and ciphertexts are not world-readable on disk.
 fn prepare_sqlite_file(path: &Path) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+        crate::db::create_private_dir(dir).map_err(|source| StoreError::Io {
             context: format!("creating the database directory {}", dir.display()),
             source,
         })?;

@@ -98,7 +98,7 @@ impl MasterKey {
         use std::io::Write as _;
         use std::os::unix::fs::OpenOptionsExt;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            crate::db::create_private_dir(dir).map_err(|source| StoreError::Io {
                 context: format!("creating {}", dir.display()),
                 source,
             })?;

@@ -6,3 +6,4 @@ mod util;
 mod admin_cli;
 mod db_outage;
 mod login;
+mod quickstart;
