@@ -205,3 +205,67 @@ fn config_check_points_at_file_line_and_key() {
     let ok = env.ok(&["config", "check"], "");
     assert!(ok.contains(": ok"), "{ok}");
 }
+
+/// `CENTINELA_DATABASE_URL` and `CENTINELA_MASTER_KEY` override the config file, for the
+/// CLI as for the server: no key file is written, and the users land in MariaDB.
+#[test]
+fn environment_overrides_database_and_key() {
+    let mysql = Env::new(Db::Mysql);
+    let env = Env::new(Db::Sqlite);
+    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let run = |args: &[&str], key: &str| {
+        let mut child = env
+            .cmd(args)
+            .env("CENTINELA_DATABASE_URL", &mysql.db_url)
+            .env("CENTINELA_MASTER_KEY", key)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        std::io::Write::write_all(
+            &mut child.stdin.take().expect("stdin"),
+            format!("{GOOD}\n").as_bytes(),
+        )
+        .expect("stdin");
+        child.wait_with_output().expect("wait")
+    };
+    let out = run(
+        &[
+            "user",
+            "add",
+            "hana",
+            "--role",
+            "customer",
+            "--email",
+            "hana@example.com",
+        ],
+        key,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!env.path().join("master.key").exists());
+    assert!(!env.path().join("centinela.db").exists());
+    // The MariaDB database (through its own config) sees the user...
+    let listed = run(&["user", "list"], key);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("hana"));
+    // ...and a different key cannot open it: the data keys do not unwrap.
+    let other = run(
+        &["user", "show", "hana"],
+        "HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4=",
+    );
+    assert!(!other.status.success());
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(err.contains("key"), "{err}");
+    // A malformed override is refused with the variable's name.
+    let bad = run(&["user", "list"], "not base64!");
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("CENTINELA_MASTER_KEY"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
