@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod password;
+pub mod policy;
 pub mod recovery;
 pub mod secret;
 pub mod throttle;
