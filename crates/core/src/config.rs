@@ -25,7 +25,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+mod routes;
+
+pub use routes::{AppDatabase, Lookup};
+
 use crate::password::HashParams;
+use crate::policy::Policy;
 use crate::secret::SecretString;
 use crate::throttle::ThrottlePolicy;
 
@@ -129,6 +134,15 @@ pub struct Config {
     pub password: PasswordConfig,
     /// The `[[upstream]]` entries, in file order; names are unique.
     pub upstreams: Vec<Upstream>,
+    /// `[policy]` and the `[[route]]`s: who may reach what.
+    pub policy: Policy,
+    /// `[[lookup]]`s for ownership rules.
+    pub lookups: Vec<Lookup>,
+    /// `[[app_database]]`s the lookups run on.
+    pub app_databases: Vec<AppDatabase>,
+    /// Findings that do not stop the load but probably need attention (shadowed
+    /// routes, anonymous write access, ...); `config check` prints them.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// `[server]`: where Centinela listens and keeps its files.
@@ -464,6 +478,14 @@ struct RawConfig {
     password: RawPassword,
     #[serde(default)]
     upstream: Vec<Spanned<RawUpstream>>,
+    #[serde(default)]
+    policy: routes::RawPolicy,
+    #[serde(default)]
+    route: Vec<Spanned<routes::RawRoute>>,
+    #[serde(default)]
+    lookup: Vec<Spanned<routes::RawLookup>>,
+    #[serde(default)]
+    app_database: Vec<Spanned<routes::RawAppDatabase>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -563,9 +585,12 @@ pub fn load_str(source: &str, file_name: &str) -> Result<Config, ConfigErrors> {
         source,
         file: file_name,
         diagnostics: Vec::new(),
+        warnings: Vec::new(),
     };
-    let config = v.config(&raw);
+    let mut config = v.config(&raw);
     if v.diagnostics.is_empty() {
+        v.warnings.sort_by_key(|d| (d.line, d.column));
+        config.warnings = v.warnings;
         Ok(config)
     } else {
         v.diagnostics.sort_by_key(|d| (d.line, d.column));
@@ -654,6 +679,7 @@ struct Validator<'a> {
     source: &'a str,
     file: &'a str,
     diagnostics: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
 }
 
 impl Validator<'_> {
@@ -698,6 +724,13 @@ impl Validator<'_> {
         let login = self.login(&raw.login);
         let password = self.password(&raw.password);
         let upstreams = self.upstreams(&raw.upstream);
+        let sections = self.policy_sections(
+            &raw.policy,
+            &raw.route,
+            &raw.lookup,
+            &raw.app_database,
+            &upstreams,
+        );
         Config {
             server,
             tls,
@@ -707,6 +740,10 @@ impl Validator<'_> {
             login,
             password,
             upstreams,
+            policy: sections.policy,
+            lookups: sections.lookups,
+            app_databases: sections.app_databases,
+            warnings: Vec::new(),
         }
     }
 
