@@ -22,14 +22,24 @@ pub struct ConfigArg {
     pub config: Option<PathBuf>,
 }
 
+/// `centinela serve`.
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub cfg: ConfigArg,
+    /// HTTPS address to listen on, instead of `server.listen`.
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the gateway (quickstart when no config file is given).
-    Serve(ConfigArg),
+    Serve(ServeArgs),
     /// Run the demo customers API that examples and tests protect.
     DemoUpstream {
         /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8081")]
+        #[arg(long, default_value = "127.0.0.1:5080")]
         listen: std::net::SocketAddr,
     },
     /// Manage user accounts.

@@ -11,18 +11,24 @@ use centinela_store::{DbOptions, MasterKey, Store};
 
 use crate::args::ConfigArg;
 
+/// The quickstart configuration: the customers example, built in.
+pub const QUICKSTART: &str = include_str!("../../../examples/customers/centinela.toml");
+/// What diagnostics call the built-in quickstart configuration.
+pub const QUICKSTART_NAME: &str = "<quickstart: examples/customers/centinela.toml>";
+
 /// Loads and validates the configuration: the file if given, else the quickstart
-/// defaults; then `CENTINELA_DATABASE_URL` / `CENTINELA_MASTER_KEY`.
+/// (the customers example); then `CENTINELA_DATABASE_URL` / `CENTINELA_MASTER_KEY`.
 pub fn load_config(arg: &ConfigArg) -> anyhow::Result<Config> {
-    let mut cfg = match &arg.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the config file {}", path.display()))?;
-            config::load_str(&text, &path.display().to_string())
-                .map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?
-        }
-        None => Config::default(),
+    let (text, name) = match &arg.config {
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the config file {}", path.display()))?,
+            path.display().to_string(),
+        ),
+        None => (QUICKSTART.to_owned(), QUICKSTART_NAME.to_owned()),
     };
+    let mut cfg = config::load_str(&text, &name)
+        .map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}"))?;
     cfg.apply_env_overrides(|k| std::env::var(k).ok())
         .map_err(|e| anyhow::anyhow!("invalid environment override:\n{e}"))?;
     Ok(cfg)

@@ -35,7 +35,7 @@ fn main() -> ExitCode {
 
 async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
-        Command::Serve(cfg) => commands::serve::run(&cfg).await,
+        Command::Serve(args) => commands::serve::run(&args).await,
         Command::DemoUpstream { listen } => commands::serve::demo_upstream(listen).await,
         Command::User(c) => commands::user::run(c).await,
         Command::Token(c) => commands::token::run(c).await,

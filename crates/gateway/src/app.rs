@@ -1,14 +1,24 @@
-//! The gateway's top-level handler: requests under `/_centinela/` go to the identity
-//! endpoints, everything else must carry a live session or API token and is then
-//! proxied with the caller's identity in `X-Centinela-*` headers.
+//! The gateway's top-level handler, in request order: the gateway's own endpoints
+//! under `/_centinela/`; then the path put in canonical form, the caller identified
+//! (session cookie or API token), the access policy evaluated (fetching record owners
+//! from the application's database or reading the JSON body when a rule needs them),
+//! and only then the request forwarded, with the canonical path and the caller's
+//! identity in `X-Centinela-*` headers.
 //!
-//! Until the access-policy engine lands this is the whole policy: authenticated
-//! requests pass, anonymous ones are refused (deny by default).
+//! Everything not explicitly allowed is refused: no route, no rule, an ambiguous path,
+//! an owner lookup that fails.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use bytes::Bytes;
+use centinela_core::policy::{self, Decision, Facts, NormalPath, Policy, Resolved, Subject};
+use centinela_store::lookup::AppLookups;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Method, Request, Response, StatusCode};
+use http::uri::PathAndQuery;
+use http::{Method, Request, Response, StatusCode, Uri};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
 use crate::auth::http::{is_own_path, json_error, AuthHttp};
@@ -24,39 +34,211 @@ pub const ROLES_HEADER: HeaderName = HeaderName::from_static("x-centinela-roles"
 pub const CUSTOMER_HEADER: HeaderName = HeaderName::from_static("x-centinela-customer-id");
 /// Header saying how the caller authenticated: `session` or `token`.
 pub const AUTH_METHOD_HEADER: HeaderName = HeaderName::from_static("x-centinela-auth");
+/// Header naming the route that allowed the request.
+pub const ROUTE_HEADER: HeaderName = HeaderName::from_static("x-centinela-route");
 
-/// Identity endpoints in front of a reverse proxy.
+/// Largest JSON body read when an ownership rule needs a field of it.
+const MAX_POLICY_BODY: usize = 1024 * 1024;
+/// Lookups one request may trigger (one per rule that needs one, in practice).
+const MAX_LOOKUPS_PER_REQUEST: usize = 4;
+
+/// Identity endpoints, the access policy and the proxies to each upstream.
 #[derive(Clone, Debug)]
 pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     auth: AuthHttp,
-    proxy: ProxyHandler,
+    policy: Policy,
+    proxies: HashMap<String, ProxyHandler>,
+    lookups: AppLookups,
 }
 
 impl Gateway {
-    /// Serves `auth`'s endpoints and sends authenticated traffic through `proxy`.
-    pub fn new(auth: AuthHttp, proxy: ProxyHandler) -> Self {
-        Self { auth, proxy }
+    /// A gateway serving `auth`'s endpoints and sending what `policy` allows to the
+    /// proxy named by each route's upstream.
+    pub fn new(
+        auth: AuthHttp,
+        policy: Policy,
+        proxies: HashMap<String, ProxyHandler>,
+        lookups: AppLookups,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                auth,
+                policy,
+                proxies,
+                lookups,
+            }),
+        }
     }
 
     async fn serve(self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        let inner = &self.inner;
         if is_own_path(req.uri().path()) {
-            return self.auth.handle(req, peer.ip()).await.map(boxed);
+            return inner.auth.handle(req, peer.ip()).await.map(boxed);
         }
-        match self.auth.identify(req.headers()).await {
-            Ok(Some(identity)) => match identity_headers(&identity) {
-                Some(extra) => self.proxy.forward(req, peer, extra).await,
-                None => json_error(&AuthError::Internal(
-                    "identity does not fit in a header".to_owned(),
-                ))
-                .map(boxed),
-            },
-            Ok(None) => unauthenticated(&req),
+        let path = match policy::normalize(req.uri().path(), inner.policy.case) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::info!(path = %req.uri().path().chars().take(200).collect::<String>(), reason = %e, "Refused an ambiguous path");
+                return problem(StatusCode::BAD_REQUEST, "bad_path", &e.to_string());
+            }
+        };
+        let identity = match inner.auth.identify(req.headers()).await {
+            Ok(i) => i,
             Err(e) => {
                 if matches!(e, AuthError::Unavailable) {
                     tracing::warn!("Identity store unavailable; answering 503");
                 }
-                json_error(&e).map(boxed)
+                return json_error(&e).map(boxed);
             }
+        };
+        let subject = identity.as_ref().map(subject_of);
+        let (parts, body) = req.into_parts();
+        let host = request_host(&parts);
+        let method = parts.method.as_str().to_ascii_uppercase();
+        let query = parts.uri.query().map(str::to_owned);
+
+        let mut resolved = Resolved::new();
+        let mut json_body: Option<serde_json::Value> = None;
+        let mut buffered: Option<Bytes> = None;
+        let mut body = Some(body);
+        let decision = loop {
+            let facts = Facts {
+                method: &method,
+                host: host.as_deref(),
+                path: &path,
+                query: query.as_deref(),
+                client_ip: peer.ip(),
+                subject: subject.as_ref(),
+                json_body: json_body.as_ref(),
+            };
+            match inner.policy.evaluate(&facts, &resolved) {
+                Decision::NeedLookup { lookup, key } => {
+                    if resolved.len() >= MAX_LOOKUPS_PER_REQUEST {
+                        break deny_internal("too many owner lookups for one request");
+                    }
+                    match inner.lookups.owner(&lookup, &key).await {
+                        Ok(owner) => {
+                            resolved.insert((lookup, key), owner);
+                        }
+                        Err(e) => {
+                            tracing::warn!(lookup = %lookup, error = %e, "Owner lookup failed; denying");
+                            return problem(
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                "unavailable",
+                                "the owner of this record could not be checked; try again shortly",
+                            );
+                        }
+                    }
+                }
+                Decision::NeedBody => {
+                    if json_body.is_some() {
+                        break deny_internal("policy asked for the body twice");
+                    }
+                    let Some(b) = body.take() else {
+                        break deny_internal("request body already consumed");
+                    };
+                    let bytes = match Limited::new(b, MAX_POLICY_BODY).collect().await {
+                        Ok(c) => c.to_bytes(),
+                        Err(_) => {
+                            return problem(
+                                StatusCode::PAYLOAD_TOO_LARGE,
+                                "body_too_large",
+                                "this request's body must be JSON of at most 1 MiB",
+                            )
+                        }
+                    };
+                    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                        Ok(v) => json_body = Some(v),
+                        Err(_) => {
+                            return problem(
+                                StatusCode::BAD_REQUEST,
+                                "bad_json",
+                                "this request's body must be valid JSON",
+                            )
+                        }
+                    }
+                    buffered = Some(bytes);
+                }
+                other => break other,
+            }
+        };
+
+        match decision {
+            Decision::Allow { route, .. } => {
+                let Some(route) = inner.policy.routes.get(route) else {
+                    return problem(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        "internal error",
+                    );
+                };
+                let Some(proxy) = inner.proxies.get(&route.upstream) else {
+                    tracing::error!(route = %route.name, upstream = %route.upstream, "Route names an upstream without a proxy");
+                    return problem(StatusCode::BAD_GATEWAY, "bad_gateway", "bad gateway");
+                };
+                let mut extra = identity
+                    .as_ref()
+                    .and_then(identity_headers)
+                    .unwrap_or_default();
+                if let Ok(v) = HeaderValue::from_str(&route.name) {
+                    extra.insert(ROUTE_HEADER, v);
+                }
+                let parts = with_canonical_path(parts, &path);
+                match (buffered, body) {
+                    (Some(bytes), _) => {
+                        proxy
+                            .forward(Request::from_parts(parts, Full::new(bytes)), peer, extra)
+                            .await
+                    }
+                    (None, Some(body)) => {
+                        proxy
+                            .forward(Request::from_parts(parts, body), peer, extra)
+                            .await
+                    }
+                    (None, None) => problem(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        "internal error",
+                    ),
+                }
+            }
+            Decision::Deny {
+                route,
+                reason,
+                sign_in_may_help,
+            } => {
+                let route_name = route
+                    .and_then(|i| inner.policy.routes.get(i))
+                    .map_or("-", |r| r.name.as_str());
+                tracing::info!(
+                    route = route_name,
+                    method = %method,
+                    path = %path,
+                    user = identity.as_ref().map_or("-", |i| i.username.as_str()),
+                    client = %peer.ip(),
+                    reason = %reason,
+                    "Access denied"
+                );
+                if sign_in_may_help {
+                    unauthenticated(&parts)
+                } else {
+                    problem(
+                        StatusCode::FORBIDDEN,
+                        "forbidden",
+                        "you are not allowed to do this",
+                    )
+                }
+            }
+            Decision::NeedLookup { .. } | Decision::NeedBody => problem(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "you are not allowed to do this",
+            ),
         }
     }
 }
@@ -65,6 +247,80 @@ impl Handler for Gateway {
     fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> BoxFuture<Response<Body>> {
         Box::pin(self.clone().serve(req, peer))
     }
+}
+
+fn deny_internal(why: &str) -> Decision {
+    Decision::Deny {
+        route: None,
+        reason: why.to_owned(),
+        sign_in_may_help: false,
+    }
+}
+
+fn subject_of(i: &Identity) -> Subject {
+    Subject {
+        user_id: i.user_id.clone(),
+        username: i.username.clone(),
+        roles: i.roles.clone(),
+        customer_id: i.customer_id.clone(),
+        via_token: matches!(i.via, AuthMethod::Token(_)),
+    }
+}
+
+/// The host the client asked for (HTTP/2 `:authority` or HTTP/1.1 `Host`), lower
+/// case, without port.
+fn request_host(parts: &http::request::Parts) -> Option<String> {
+    let raw = parts.uri.host().map(str::to_owned).or_else(|| {
+        parts
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(|h| {
+                if h.starts_with('[') {
+                    h.split(']')
+                        .next()
+                        .map_or(h, |x| x)
+                        .trim_start_matches('[')
+                        .to_owned()
+                } else {
+                    h.split(':').next().unwrap_or(h).to_owned()
+                }
+            })
+    })?;
+    Some(raw.to_ascii_lowercase())
+}
+
+/// The request with its path replaced by the canonical one (the query is kept as
+/// sent), so the upstream sees exactly the path the policy judged.
+fn with_canonical_path(mut parts: http::request::Parts, path: &NormalPath) -> http::request::Parts {
+    let target = match parts.uri.query() {
+        Some(q) => format!("{}?{q}", path.encoded()),
+        None => path.encoded(),
+    };
+    if let Ok(pq) = PathAndQuery::try_from(target) {
+        let mut uri_parts = parts.uri.clone().into_parts();
+        uri_parts.path_and_query = Some(pq);
+        if let Ok(uri) = Uri::from_parts(uri_parts) {
+            parts.uri = uri;
+        }
+    }
+    parts
+}
+
+/// A JSON error answer. The message is fixed text: nothing of the rule or the request
+/// is echoed back.
+fn problem(status: StatusCode, code: &str, message: &str) -> Response<Body> {
+    let mut r = Response::new(full(
+        serde_json::json!({ "error": code, "message": message }).to_string(),
+    ));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 /// The headers that tell the upstream who is calling. `None` if a value cannot be a
@@ -90,16 +346,16 @@ fn identity_headers(i: &Identity) -> Option<HeaderMap> {
     Some(h)
 }
 
-/// An anonymous request: browsers navigating to a page are sent to the login form
-/// (and brought back afterwards); API clients get a 401 they can act on.
-fn unauthenticated<B>(req: &Request<B>) -> Response<Body> {
-    let wants_html = req
-        .headers()
+/// An anonymous request that needs a sign-in: browsers navigating to a page are sent
+/// to the login form (and brought back afterwards); API clients get a 401.
+fn unauthenticated(parts: &http::request::Parts) -> Response<Body> {
+    let wants_html = parts
+        .headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
-    if req.method() == Method::GET && wants_html {
-        let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    if parts.method == Method::GET && wants_html {
+        let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
         let mut location = String::from("/_centinela/login?next=");
         location.extend(form_urlencoded::byte_serialize(target.as_bytes()));
         let mut r = Response::new(full(""));
@@ -111,20 +367,14 @@ fn unauthenticated<B>(req: &Request<B>) -> Response<Body> {
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return r;
     }
-    let mut r = json_error(&AuthError::InvalidCredentials).map(boxed);
-    *r.status_mut() = StatusCode::UNAUTHORIZED;
+    let mut r = problem(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "sign in at /_centinela/login or send Authorization: Bearer <token>",
+    );
     r.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static("Bearer realm=\"centinela\""),
-    );
-    // A clearer message than "invalid username or password" for a request that sent
-    // no credentials at all.
-    *r.body_mut() = full(
-        serde_json::json!({
-            "error": "unauthenticated",
-            "message": "sign in at /_centinela/login or send Authorization: Bearer <token>",
-        })
-        .to_string(),
     );
     r
 }
@@ -152,6 +402,7 @@ mod tests {
         assert_eq!(h[&AUTH_METHOD_HEADER], "token");
         let h = identity_headers(&identity(None)).expect("headers");
         assert!(!h.contains_key(&CUSTOMER_HEADER));
+        assert!(subject_of(&identity(None)).via_token);
     }
 
     #[test]
@@ -160,15 +411,45 @@ mod tests {
             .header(header::ACCEPT, "text/html,application/xhtml+xml")
             .body(())
             .expect("request");
-        let r = unauthenticated(&req);
+        let r = unauthenticated(&req.into_parts().0);
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(
             r.headers()[header::LOCATION],
             "/_centinela/login?next=%2Freports%2F7%3Fx%3D1"
         );
         let req = Request::get("/api/customers").body(()).expect("request");
-        let r = unauthenticated(&req);
+        let r = unauthenticated(&req.into_parts().0);
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         assert!(r.headers().contains_key(header::WWW_AUTHENTICATE));
+    }
+
+    #[test]
+    fn the_upstream_gets_the_canonical_path_and_the_query_as_sent() {
+        let path = policy::normalize("/api//customers/%31%38/", policy::CasePolicy::Sensitive)
+            .expect("path");
+        let req = Request::get("https://gw.example/api//customers/%31%38/?a=%20b")
+            .body(())
+            .expect("request");
+        let parts = with_canonical_path(req.into_parts().0, &path);
+        assert_eq!(parts.uri.path(), "/api/customers/18");
+        assert_eq!(parts.uri.query(), Some("a=%20b"));
+        assert_eq!(parts.uri.host(), Some("gw.example"));
+    }
+
+    #[test]
+    fn hosts() {
+        let r = Request::get("/")
+            .header(header::HOST, "GW.example:8443")
+            .body(())
+            .expect("r");
+        assert_eq!(
+            request_host(&r.into_parts().0).as_deref(),
+            Some("gw.example")
+        );
+        let r = Request::get("/")
+            .header(header::HOST, "[::1]:8443")
+            .body(())
+            .expect("r");
+        assert_eq!(request_host(&r.into_parts().0).as_deref(), Some("::1"));
     }
 }

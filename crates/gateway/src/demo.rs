@@ -17,7 +17,7 @@ use crate::error::GatewayError;
 use crate::handler::{full, Body};
 use crate::server::{accept_loop, Limits};
 
-/// One customer record.
+/// One seed customer record.
 #[derive(Debug, Clone, Serialize)]
 pub struct Customer {
     pub id: u32,
@@ -25,6 +25,56 @@ pub struct Customer {
     pub email: &'static str,
     pub plan: &'static str,
 }
+
+/// A customer record as stored and served (editable).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Record {
+    pub id: u32,
+    pub name: String,
+    pub email: String,
+    pub plan: String,
+}
+
+/// Fields a PUT or PATCH may change; the id never changes.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Change {
+    name: Option<String>,
+    email: Option<String>,
+    plan: Option<String>,
+}
+
+/// The demo's data: the seed customers, changed by PUT/PATCH/DELETE for as long as the
+/// process runs.
+#[derive(Debug)]
+pub struct DemoState {
+    records: std::sync::Mutex<std::collections::BTreeMap<u32, Record>>,
+}
+
+impl Default for DemoState {
+    fn default() -> Self {
+        let records = CUSTOMERS
+            .iter()
+            .map(|c| {
+                (
+                    c.id,
+                    Record {
+                        id: c.id,
+                        name: c.name.to_owned(),
+                        email: c.email.to_owned(),
+                        plan: c.plan.to_owned(),
+                    },
+                )
+            })
+            .collect();
+        Self {
+            records: std::sync::Mutex::new(records),
+        }
+    }
+}
+
+/// Largest PUT/PATCH body the demo reads.
+const MAX_DEMO_BODY: usize = 64 * 1024;
 
 /// The seed data. Ids are small integers on purpose: they make URL tampering
 /// (`/api/customers/2` instead of `/1`) easy to try against the ownership rules.
@@ -85,11 +135,14 @@ pub async fn run_demo_upstream(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
     let builder = std::sync::Arc::new(builder);
+    let state = std::sync::Arc::new(DemoState::default());
     accept_loop(listener, &limits, shutdown, move |tcp, _peer, mut drain| {
         let builder = std::sync::Arc::clone(&builder);
+        let state = std::sync::Arc::clone(&state);
         async move {
-            let service = hyper::service::service_fn(|req: Request<Incoming>| async move {
-                Ok::<_, Infallible>(route(&req))
+            let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                let state = std::sync::Arc::clone(&state);
+                async move { Ok::<_, Infallible>(handle(&state, req).await) }
             });
             let conn = builder.serve_connection(TokioIo::new(tcp), service);
             tokio::pin!(conn);
@@ -105,18 +158,90 @@ pub async fn run_demo_upstream(
     .await
 }
 
-/// The demo's routing: a pure function of the request head.
-pub fn route<B>(req: &Request<B>) -> Response<Body> {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
+/// Serves one request against `state`.
+pub async fn handle<B>(state: &DemoState, req: Request<B>) -> Response<Body>
+where
+    B: hyper::body::Body<Data = bytes::Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use http_body_util::BodyExt as _;
+    let (parts, body) = req.into_parts();
+    let id = parts
+        .uri
+        .path()
+        .strip_prefix("/api/customers/")
+        .and_then(|id| id.parse::<u32>().ok());
+    let changing = matches!(parts.method, Method::PUT | Method::PATCH);
+    if let (Some(id), true) = (id, changing) {
+        let bytes = match http_body_util::Limited::new(body, MAX_DEMO_BODY)
+            .collect()
+            .await
+        {
+            Ok(c) => c.to_bytes(),
+            Err(_) => {
+                return json(
+                    StatusCode::BAD_REQUEST,
+                    &serde_json::json!({"error": "unreadable body"}),
+                )
+            }
+        };
+        let change: Change = match serde_json::from_slice(&bytes) {
+            Ok(c) => c,
+            Err(_) => {
+                return json(
+                    StatusCode::BAD_REQUEST,
+                    &serde_json::json!({"error": "expected JSON with name, email and/or plan"}),
+                )
+            }
+        };
+        let Ok(mut records) = state.records.lock() else {
+            return json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &serde_json::json!({"error": "internal"}),
+            );
+        };
+        let Some(r) = records.get_mut(&id) else {
+            return json(
+                StatusCode::NOT_FOUND,
+                &serde_json::json!({"error": "not found"}),
+            );
+        };
+        if let Some(n) = change.name {
+            r.name = n;
+        }
+        if let Some(e) = change.email {
+            r.email = e;
+        }
+        if let Some(p) = change.plan {
+            r.plan = p;
+        }
+        return json(StatusCode::OK, &serde_json::json!(r));
+    }
+    if let (Some(id), &Method::DELETE) = (id, &parts.method) {
+        let removed = state.records.lock().ok().and_then(|mut r| r.remove(&id));
+        return match removed {
+            Some(_) => json(StatusCode::OK, &serde_json::json!({"deleted": id})),
+            None => json(
+                StatusCode::NOT_FOUND,
+                &serde_json::json!({"error": "not found"}),
+            ),
+        };
+    }
+    if parts.method != Method::GET && parts.method != Method::HEAD {
         let mut r = json(
             StatusCode::METHOD_NOT_ALLOWED,
             &serde_json::json!({"error": "method not allowed"}),
         );
+        let allow = if id.is_some() {
+            "GET, HEAD, PUT, PATCH, DELETE"
+        } else {
+            "GET, HEAD"
+        };
         r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
         return r;
     }
-    let path = req.uri().path();
+    let path = parts.uri.path();
     match path {
         "/" => {
             let mut r = Response::new(full(INDEX_HTML));
@@ -126,10 +251,18 @@ pub fn route<B>(req: &Request<B>) -> Response<Body> {
             );
             r
         }
-        "/api/customers" => json(StatusCode::OK, &serde_json::json!(CUSTOMERS)),
+        "/api/customers" => {
+            let all: Vec<Record> = state
+                .records
+                .lock()
+                .map(|r| r.values().cloned().collect())
+                .unwrap_or_default();
+            json(StatusCode::OK, &serde_json::json!(all))
+        }
         "/api/whoami" => {
             let get = |name: &str| {
-                req.headers()
+                parts
+                    .headers
                     .get(name)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned)
@@ -140,23 +273,26 @@ pub fn route<B>(req: &Request<B>) -> Response<Body> {
                     "user": get("x-centinela-user"),
                     "roles": get("x-centinela-roles"),
                     "customer_id": get("x-centinela-customer-id"),
+                    "auth": get("x-centinela-auth"),
+                    "route": get("x-centinela-route"),
+                    "path": path,
                     "forwarded_for": get("x-forwarded-for"),
                     "forwarded_proto": get("x-forwarded-proto"),
                     "forwarded_host": get("x-forwarded-host"),
                 }),
             )
         }
-        _ => match path
-            .strip_prefix("/api/customers/")
-            .and_then(|id| id.parse::<u32>().ok())
-            .and_then(|id| CUSTOMERS.iter().find(|c| c.id == id))
-        {
-            Some(c) => json(StatusCode::OK, &serde_json::json!(c)),
-            None => json(
-                StatusCode::NOT_FOUND,
-                &serde_json::json!({"error": "not found"}),
-            ),
-        },
+        _ => {
+            let found =
+                id.and_then(|id| state.records.lock().ok().and_then(|r| r.get(&id).cloned()));
+            match found {
+                Some(c) => json(StatusCode::OK, &serde_json::json!(c)),
+                None => json(
+                    StatusCode::NOT_FOUND,
+                    &serde_json::json!({"error": "not found"}),
+                ),
+            }
+        }
     }
 }
 
@@ -173,14 +309,19 @@ fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http_body_util::BodyExt;
+    use http_body_util::BodyExt as _;
 
     async fn get(path: &str, headers: &[(&str, &str)]) -> (StatusCode, serde_json::Value) {
         let mut b = Request::builder().uri(path);
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
-        let resp = route(&b.body(()).expect("request"));
+        let resp = handle(
+            &DemoState::default(),
+            b.body(http_body_util::Empty::<bytes::Bytes>::new())
+                .expect("request"),
+        )
+        .await;
         let status = resp.status();
         let bytes = resp.into_body().collect().await.expect("body").to_bytes();
         (status, serde_json::from_slice(&bytes).unwrap_or_default())
@@ -207,5 +348,37 @@ mod tests {
         assert_eq!(v["user"], "ana");
         assert_eq!(v["roles"], "customer");
         assert!(v["customer_id"].is_null());
+    }
+
+    #[tokio::test]
+    async fn updates_and_deletes() {
+        let state = DemoState::default();
+        let send = |method: &str, path: &str, body: &str| {
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .body(http_body_util::Full::new(bytes::Bytes::from(
+                    body.to_owned(),
+                )))
+                .expect("request")
+        };
+        let r = handle(
+            &state,
+            send("PATCH", "/api/customers/2", r#"{"plan":"free"}"#),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = handle(&state, send("GET", "/api/customers/2", "")).await;
+        let bytes = r.into_body().collect().await.expect("body").to_bytes();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(v["plan"], "free");
+        let r = handle(&state, send("PUT", "/api/customers/2", r#"{"id":9}"#)).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let r = handle(&state, send("DELETE", "/api/customers/2", "")).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = handle(&state, send("GET", "/api/customers/2", "")).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let r = handle(&state, send("POST", "/api/customers", "")).await;
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     }
 }

@@ -11,6 +11,7 @@
 mod db;
 mod error;
 mod keys;
+pub mod lookup;
 mod sessions;
 mod sqlite_read;
 mod throttle;

@@ -14,10 +14,15 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
                     || "quickstart defaults".to_owned(),
                     |p| p.display().to_string(),
                 );
+                for w in &c.warnings {
+                    eprintln!("warning: {w}");
+                }
                 println!(
-                    "{source}: ok (listen {}, database {})",
+                    "{source}: ok (listen {}, database {}, {} route(s), {} warning(s))",
                     c.server.listen,
-                    c.database.redacted_url()
+                    c.database.redacted_url(),
+                    c.policy.routes.len(),
+                    c.warnings.len()
                 );
                 Ok(ExitCode::SUCCESS)
             }

@@ -1,10 +1,11 @@
-//! `centinela serve`: the gateway. Without a config file this is the quickstart: an
-//! embedded SQLite store and a generated master key and development certificate under
-//! `./centinela-data/`, and, when no upstream is configured, the bundled demo API
-//! behind the gateway so there is something to log in to.
+//! `centinela serve`: the gateway. Without a config file this is the quickstart: the
+//! customers example (`examples/customers/centinela.toml`, built in) with an embedded
+//! SQLite store, a generated master key and development certificate under
+//! `./centinela-data/`, and the demo customers API running inside the same process.
 //!
 //! `centinela demo-upstream` runs that demo API on its own.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,10 +22,11 @@ use centinela_gateway::{
     ensure_dev_certificate, Gateway, Limits, ProxyConfig, ProxyHandler, ServerConfig, TlsFiles,
     Upstream,
 };
+use centinela_store::lookup::{AppLookups, LookupSpec};
 use centinela_store::Store;
 use tokio::net::TcpListener;
 
-use crate::args::ConfigArg;
+use crate::args::{ConfigArg, ServeArgs};
 use crate::context;
 
 /// How often expired sessions are deleted.
@@ -99,26 +101,41 @@ fn public_https_port(cfg: &Config) -> u16 {
     }
 }
 
-/// The upstream for proxied traffic, starting the bundled demo API when none is
-/// configured.
-async fn upstream(
+/// One proxy per `[[upstream]]`, by name.
+fn proxies(cfg: &Config) -> anyhow::Result<HashMap<String, ProxyHandler>> {
+    let mut out = HashMap::new();
+    for u in &cfg.upstreams {
+        let upstream = Upstream::parse(&u.url)
+            .with_context(|| format!("upstream \"{}\" is not usable", u.name))?;
+        out.insert(
+            u.name.clone(),
+            ProxyHandler::new(ProxyConfig::new(upstream)),
+        );
+    }
+    Ok(out)
+}
+
+/// The quickstart runs the demo API in-process, on the address its `demo` upstream
+/// names, so `centinela serve` alone gives something to sign in to.
+async fn start_demo(
     cfg: &Config,
     shutdown: &tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<Upstream> {
-    if let Some(first) = cfg.upstreams.first() {
-        if cfg.upstreams.len() > 1 {
-            tracing::warn!(
-                upstream = %first.name,
-                "Several upstreams are configured but routes are not: all traffic goes to the first one"
-            );
-        }
-        return Upstream::parse(&first.url)
-            .with_context(|| format!("upstream \"{}\" is not usable", first.name));
-    }
-    let listener = TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .context("cannot start the demo upstream on 127.0.0.1")?;
-    let addr = listener.local_addr()?;
+) -> anyhow::Result<()> {
+    let Some(demo) = cfg.upstreams.iter().find(|u| u.name == "demo") else {
+        return Ok(());
+    };
+    let addr: SocketAddr = demo
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .with_context(|| format!("the demo upstream URL {} is not http://IP:PORT", demo.url))?;
+    let listener = TcpListener::bind(addr).await.with_context(|| {
+        format!(
+            "cannot start the demo customers API on {addr} (is something else using that port? \
+             stop it, or run with --config)"
+        )
+    })?;
     let mut rx = shutdown.clone();
     tokio::spawn(async move {
         let stop = async move {
@@ -128,11 +145,25 @@ async fn upstream(
             tracing::error!(error = %e, "Demo upstream stopped");
         }
     });
-    eprintln!(
-        "  No [[upstream]] configured: the bundled demo customers API (on {addr}) sits \
-         behind the gateway."
-    );
-    Ok(Upstream::parse(&format!("http://{addr}"))?)
+    eprintln!("  The demo customers API runs on http://{addr}, behind the gateway.");
+    Ok(())
+}
+
+fn lookups(cfg: &Config) -> anyhow::Result<AppLookups> {
+    let specs: Vec<LookupSpec> = cfg
+        .lookups
+        .iter()
+        .filter_map(|l| {
+            let db = cfg.app_databases.iter().find(|d| d.name == l.database)?;
+            Some(LookupSpec {
+                name: l.name.clone(),
+                url: db.url.expose().to_owned(),
+                query: l.query.clone(),
+                ttl: l.cache_ttl,
+            })
+        })
+        .collect();
+    Ok(AppLookups::new(&specs)?)
 }
 
 fn auth_settings(cfg: &Config) -> AuthSettings {
@@ -178,9 +209,17 @@ async fn termination() {
     }
 }
 
-pub async fn run(arg: &ConfigArg) -> anyhow::Result<ExitCode> {
+pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
-    let cfg = context::load_config(arg)?;
+    let arg: &ConfigArg = &args.cfg;
+    let mut cfg = context::load_config(arg)?;
+    if let Some(listen) = args.listen {
+        cfg.server.listen = listen;
+    }
+    for w in &cfg.warnings {
+        eprintln!("  warning: {w}");
+        tracing::warn!(warning = %w, "Configuration warning");
+    }
     ensure_data_dir(&cfg.server.data_dir)?;
     let (cert, key) = tls_files(&cfg)?;
     let store = context::open_store(&cfg).await?;
@@ -191,9 +230,15 @@ pub async fn run(arg: &ConfigArg) -> anyhow::Result<ExitCode> {
     let accounts = Accounts::new(store.clone(), pool, auth_settings(&cfg));
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let upstream = upstream(&cfg, &stop_rx).await?;
-    let proxy = ProxyHandler::new(ProxyConfig::new(upstream.clone()));
-    let gateway = Gateway::new(AuthHttp::new(accounts), proxy);
+    if arg.config.is_none() {
+        start_demo(&cfg, &stop_rx).await?;
+    }
+    let gateway = Gateway::new(
+        AuthHttp::new(accounts),
+        cfg.policy.clone(),
+        proxies(&cfg)?,
+        lookups(&cfg)?,
+    );
 
     let server = centinela_gateway::bind(ServerConfig {
         listen: cfg.server.listen,
@@ -213,7 +258,8 @@ pub async fn run(arg: &ConfigArg) -> anyhow::Result<ExitCode> {
     tracing::info!(
         listen = %server.https_addr(),
         redirect = ?server.redirect_addr(),
-        upstream = %upstream.authority(),
+        routes = cfg.policy.routes.len(),
+        upstreams = cfg.upstreams.len(),
         database = %cfg.database.redacted_url(),
         hash_workers = workers,
         "Centinela gateway listening"

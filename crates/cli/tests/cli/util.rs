@@ -19,6 +19,15 @@ pub fn mysql_base_url() -> String {
     "mysql://root@127.0.0.1:3306".to_owned()
 }
 
+/// The access policy of `examples/customers/centinela.toml` (everything from its
+/// policy marker on), so the tests exercise the example users are told to start from.
+pub fn example_policy() -> &'static str {
+    const EXAMPLE: &str = include_str!("../../../../examples/customers/centinela.toml");
+    EXAMPLE
+        .find("# ---- access policy")
+        .map_or(EXAMPLE, |i| &EXAMPLE[i..])
+}
+
 /// A free TCP port on 127.0.0.1 (bound then released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -85,10 +94,11 @@ impl Env {
             "[server]\nlisten = \"127.0.0.1:{https}\"\ndata_dir = \"{d}\"\n\n\
              [database]\nurl = \"{url}\"\n\n\
              [keys]\nmaster_key_file = \"{d}/master.key\"\n\n\
-             [[upstream]]\nname = \"app\"\nurl = \"http://127.0.0.1:{up}\"\n\n{extra}\n",
+             [[upstream]]\nname = \"demo\"\nurl = \"http://127.0.0.1:{up}\"\n\n{extra}\n{policy}",
             https = self.https_port,
             url = self.db_url,
             up = self.upstream_port,
+            policy = example_policy(),
         );
         std::fs::write(self.config_path(), text).expect("write config");
     }
