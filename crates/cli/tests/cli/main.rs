@@ -6,4 +6,5 @@ mod util;
 mod admin_cli;
 mod db_outage;
 mod login;
+mod policy_matrix;
 mod quickstart;
