@@ -67,6 +67,9 @@ fn curl(
     }
 }
 
+/// (caller name, caller, method, path, body, expected to be forwarded)
+type Case<'a> = (&'a str, &'a Caller, &'a str, &'a str, Option<&'a str>, bool);
+
 async fn login(s: &Server, env: &Env, user: &str) -> String {
     let c = crate::login::client(env);
     crate::login::login_cookie(&c, s, user, PASSWORD).await
@@ -102,8 +105,7 @@ async fn matrix(db: Db) {
     let customer_token = Caller::Bearer(bruno_token);
 
     let patch = Some(r#"{"plan":"changed"}"#);
-    // (caller, method, path, body, expected forwarded?)
-    let mut cases: Vec<(&str, &Caller, &str, &str, Option<&str>, bool)> = Vec::new();
+    let mut cases: Vec<Case<'_>> = Vec::new();
     let anon = Caller::Anonymous;
     for (name, who, list, read_any, write_own, write_other, delete) in [
         ("anonymous", &anon, false, false, false, false, false),
