@@ -54,6 +54,9 @@ pub enum Command {
     /// Check the configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Ask the access policy: explain one decision, or run a table of cases.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,5 +176,46 @@ pub enum ConfigCommand {
     Check {
         #[command(flatten)]
         cfg: ConfigArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Show whether a request would be allowed, and which rule decides.
+    Explain {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        /// The caller: a user in the store; omit for an anonymous request.
+        #[arg(long)]
+        user: Option<String>,
+        /// The caller uses an API token (rules with auth = "token").
+        #[arg(long)]
+        token: bool,
+        /// HTTP method.
+        #[arg(long, default_value = "GET")]
+        method: String,
+        /// Request path as the client would send it (before normalisation).
+        #[arg(long)]
+        path: String,
+        /// Query string, without '?'.
+        #[arg(long)]
+        query: Option<String>,
+        /// Host the request names.
+        #[arg(long)]
+        host: Option<String>,
+        /// Client address.
+        #[arg(long, default_value = "127.0.0.1")]
+        ip: std::net::IpAddr,
+        /// JSON body, for rules that read a field of it.
+        #[arg(long)]
+        json: Option<String>,
+    },
+    /// Run a TOML table of cases (caller, method, path, expected outcome); exit 1 on
+    /// any mismatch.
+    Test {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        /// The cases file.
+        cases: std::path::PathBuf,
     },
 }

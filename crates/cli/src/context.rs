@@ -7,6 +7,7 @@ use anyhow::{bail, Context as _};
 use centinela_core::config::{self, Config, MasterKeySource};
 use centinela_core::password::{self, PasswordHasher};
 use centinela_core::secret::SecretString;
+use centinela_store::lookup::{AppLookups, LookupSpec};
 use centinela_store::{DbOptions, MasterKey, Store};
 
 use crate::args::ConfigArg;
@@ -64,6 +65,25 @@ pub async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
     Store::open(&opts, &key)
         .await
         .with_context(|| format!("cannot open the database {}", cfg.database.redacted_url()))
+}
+
+/// The owner lookups of the policy, on the configured application databases
+/// (connections open on first use).
+pub fn app_lookups(cfg: &Config) -> anyhow::Result<AppLookups> {
+    let specs: Vec<LookupSpec> = cfg
+        .lookups
+        .iter()
+        .filter_map(|l| {
+            let db = cfg.app_databases.iter().find(|d| d.name == l.database)?;
+            Some(LookupSpec {
+                name: l.name.clone(),
+                url: db.url.expose().to_owned(),
+                query: l.query.clone(),
+                ttl: l.cache_ttl,
+            })
+        })
+        .collect();
+    Ok(AppLookups::new(&specs)?)
 }
 
 /// Store and hasher, ready for a subcommand.

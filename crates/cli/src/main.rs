@@ -41,5 +41,6 @@ async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Token(c) => commands::token::run(c).await,
         Command::Keys(c) => commands::keys::run(c).await,
         Command::Config(c) => commands::config::run(c),
+        Command::Policy(c) => commands::policy::run(c).await,
     }
 }

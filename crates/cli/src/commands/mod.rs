@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod keys;
+pub mod policy;
 pub mod serve;
 pub mod token;
 pub mod user;

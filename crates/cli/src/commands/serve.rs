@@ -22,7 +22,6 @@ use centinela_gateway::{
     ensure_dev_certificate, Gateway, Limits, ProxyConfig, ProxyHandler, ServerConfig, TlsFiles,
     Upstream,
 };
-use centinela_store::lookup::{AppLookups, LookupSpec};
 use centinela_store::Store;
 use tokio::net::TcpListener;
 
@@ -149,23 +148,6 @@ async fn start_demo(
     Ok(())
 }
 
-fn lookups(cfg: &Config) -> anyhow::Result<AppLookups> {
-    let specs: Vec<LookupSpec> = cfg
-        .lookups
-        .iter()
-        .filter_map(|l| {
-            let db = cfg.app_databases.iter().find(|d| d.name == l.database)?;
-            Some(LookupSpec {
-                name: l.name.clone(),
-                url: db.url.expose().to_owned(),
-                query: l.query.clone(),
-                ttl: l.cache_ttl,
-            })
-        })
-        .collect();
-    Ok(AppLookups::new(&specs)?)
-}
-
 fn auth_settings(cfg: &Config) -> AuthSettings {
     let throttle = cfg.login.throttle;
     AuthSettings {
@@ -237,7 +219,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         AuthHttp::new(accounts),
         cfg.policy.clone(),
         proxies(&cfg)?,
-        lookups(&cfg)?,
+        context::app_lookups(&cfg)?,
     );
 
     let server = centinela_gateway::bind(ServerConfig {

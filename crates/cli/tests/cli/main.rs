@@ -6,5 +6,6 @@ mod util;
 mod admin_cli;
 mod db_outage;
 mod login;
+mod policy_cli;
 mod policy_matrix;
 mod quickstart;

@@ -102,6 +102,9 @@ pub(super) struct RawAppDatabase {
     url: Sp<String>,
 }
 
+/// A validated route with the spans of its table and of each of its rules.
+type RouteAt = (Route, std::ops::Range<usize>, Vec<std::ops::Range<usize>>);
+
 /// The policy sections, validated.
 pub(super) struct PolicySections {
     pub policy: Policy,
@@ -223,7 +226,7 @@ impl Validator<'_> {
         );
         let app_databases = self.app_databases(raw_dbs);
         let lookups = self.lookups(raw_lookups, &app_databases);
-        let mut routes: Vec<(Route, std::ops::Range<usize>)> = Vec::new();
+        let mut routes: Vec<RouteAt> = Vec::new();
         let mut names: HashMap<String, ()> = HashMap::new();
         for (i, entry) in raw_routes.iter().enumerate() {
             let prefix = format!("route[{i}]");
@@ -302,11 +305,13 @@ impl Validator<'_> {
                 },
             };
             let mut rules = Vec::new();
+            let mut rule_spans = Vec::new();
             for (j, raw_rule) in r.allow.iter().enumerate() {
                 let key = format!("{prefix}.allow[{j}]");
                 if let Some(rule) = self.rule(raw_rule, &key, pattern.as_ref(), &lookups, &methods)
                 {
                     rules.push(rule);
+                    rule_spans.push(raw_rule.span());
                 }
             }
             if r.allow.is_empty() {
@@ -329,6 +334,7 @@ impl Validator<'_> {
                         rules,
                     },
                     span,
+                    rule_spans,
                 ));
             }
         }
@@ -336,19 +342,14 @@ impl Validator<'_> {
         PolicySections {
             policy: Policy {
                 case,
-                routes: routes.into_iter().map(|(r, _)| r).collect(),
+                routes: routes.into_iter().map(|(r, _, _)| r).collect(),
             },
             lookups,
             app_databases,
         }
     }
 
-    fn policy_warnings(
-        &mut self,
-        routes: &[(Route, std::ops::Range<usize>)],
-        none: bool,
-        upstreams: &[Upstream],
-    ) {
+    fn policy_warnings(&mut self, routes: &[RouteAt], none: bool, upstreams: &[Upstream]) {
         if none {
             if !upstreams.is_empty() {
                 let message = "no [[route]] is configured, so every proxied request is denied; \
@@ -363,8 +364,8 @@ impl Validator<'_> {
             }
             return;
         }
-        for (i, (route, span)) in routes.iter().enumerate() {
-            for (earlier, _) in &routes[..i] {
+        for (i, (route, span, rule_spans)) in routes.iter().enumerate() {
+            for (earlier, _, _) in &routes[..i] {
                 let host_covers = earlier.host.is_none() || earlier.host == route.host;
                 let methods_cover = earlier.methods.is_empty()
                     || (!route.methods.is_empty()
@@ -398,7 +399,7 @@ impl Validator<'_> {
                     .collect();
                 if !writes.is_empty() {
                     self.warn(
-                        span,
+                        rule_spans.get(j).unwrap_or(span),
                         &format!("route[{i}].allow[{j}]"),
                         format!(
                             "route \"{}\" lets anonymous callers {} {}; restrict the rule's methods or require sign-in",
@@ -411,7 +412,7 @@ impl Validator<'_> {
             }
         }
         for u in upstreams {
-            if !routes.iter().any(|(r, _)| r.upstream == u.name) {
+            if !routes.iter().any(|(r, _, _)| r.upstream == u.name) {
                 self.warnings.push(Diagnostic {
                     file: self.file.to_owned(),
                     line: 0,
