@@ -25,10 +25,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+mod headers;
 mod routes;
 
 pub use routes::{AppDatabase, Lookup};
 
+use crate::headers::HeaderPolicy;
 use crate::password::HashParams;
 use crate::policy::Policy;
 use crate::secret::SecretString;
@@ -140,6 +142,8 @@ pub struct Config {
     pub lookups: Vec<Lookup>,
     /// `[[app_database]]`s the lookups run on.
     pub app_databases: Vec<AppDatabase>,
+    /// `[headers]`: response hardening.
+    pub headers: HeaderPolicy,
     /// Findings that do not stop the load but probably need attention (shadowed
     /// routes, anonymous write access, ...); `config check` prints them.
     pub warnings: Vec<Diagnostic>,
@@ -486,6 +490,8 @@ struct RawConfig {
     lookup: Vec<Spanned<routes::RawLookup>>,
     #[serde(default)]
     app_database: Vec<Spanned<routes::RawAppDatabase>>,
+    #[serde(default)]
+    headers: headers::RawHeaders,
 }
 
 #[derive(Deserialize, Default)]
@@ -743,6 +749,7 @@ impl Validator<'_> {
             policy: sections.policy,
             lookups: sections.lookups,
             app_databases: sections.app_databases,
+            headers: self.headers(&raw.headers),
             warnings: Vec::new(),
         }
     }

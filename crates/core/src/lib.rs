@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod headers;
 pub mod password;
 pub mod policy;
 pub mod recovery;

@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use centinela_core::headers::{harden_set_cookie, Action, HeaderPolicy};
 use centinela_core::policy::{self, Decision, Facts, NormalPath, Policy, Resolved, Subject};
 use centinela_store::lookup::AppLookups;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -48,38 +49,47 @@ pub struct Gateway {
     inner: Arc<Inner>,
 }
 
+/// What a [`Gateway`] is made of.
 #[derive(Debug)]
-struct Inner {
-    auth: AuthHttp,
-    policy: Policy,
-    proxies: HashMap<String, ProxyHandler>,
-    lookups: AppLookups,
+pub struct GatewayParts {
+    /// The identity endpoints and request identification.
+    pub auth: AuthHttp,
+    /// The access policy.
+    pub policy: Policy,
+    /// One proxy per upstream name.
+    pub proxies: HashMap<String, ProxyHandler>,
+    /// Owner lookups for ownership rules.
+    pub lookups: AppLookups,
+    /// Response hardening.
+    pub headers: HeaderPolicy,
 }
 
+type Inner = GatewayParts;
+
 impl Gateway {
-    /// A gateway serving `auth`'s endpoints and sending what `policy` allows to the
-    /// proxy named by each route's upstream.
-    pub fn new(
-        auth: AuthHttp,
-        policy: Policy,
-        proxies: HashMap<String, ProxyHandler>,
-        lookups: AppLookups,
-    ) -> Self {
+    /// A gateway serving the identity endpoints and sending what the policy allows to
+    /// the proxy named by each route's upstream.
+    pub fn new(parts: GatewayParts) -> Self {
         Self {
-            inner: Arc::new(Inner {
-                auth,
-                policy,
-                proxies,
-                lookups,
-            }),
+            inner: Arc::new(parts),
         }
     }
 
     async fn serve(self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        let resp = if is_own_path(req.uri().path()) {
+            self.inner.auth.handle(req, peer.ip()).await.map(boxed)
+        } else {
+            self.policy_and_proxy(req, peer).await
+        };
+        let route = resp.extensions().get::<ForwardedBy>().map(|f| f.0);
+        let csp = route
+            .and_then(|i| self.inner.policy.routes.get(i))
+            .and_then(|r| r.csp.as_deref());
+        harden(resp, &self.inner.headers, csp, route.is_some())
+    }
+
+    async fn policy_and_proxy(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
         let inner = &self.inner;
-        if is_own_path(req.uri().path()) {
-            return inner.auth.handle(req, peer.ip()).await.map(boxed);
-        }
         let path = match policy::normalize(req.uri().path(), inner.policy.case) {
             Ok(p) => p,
             Err(e) => {
@@ -169,8 +179,8 @@ impl Gateway {
         };
 
         match decision {
-            Decision::Allow { route, .. } => {
-                let Some(route) = inner.policy.routes.get(route) else {
+            Decision::Allow { route: index, .. } => {
+                let Some(route) = inner.policy.routes.get(index) else {
                     return problem(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "internal",
@@ -189,7 +199,7 @@ impl Gateway {
                     extra.insert(ROUTE_HEADER, v);
                 }
                 let parts = with_canonical_path(parts, &path);
-                match (buffered, body) {
+                let mut resp = match (buffered, body) {
                     (Some(bytes), _) => {
                         proxy
                             .forward(Request::from_parts(parts, Full::new(bytes)), peer, extra)
@@ -205,7 +215,9 @@ impl Gateway {
                         "internal",
                         "internal error",
                     ),
-                }
+                };
+                resp.extensions_mut().insert(ForwardedBy(index));
+                resp
             }
             Decision::Deny {
                 route,
@@ -247,6 +259,55 @@ impl Handler for Gateway {
     fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> BoxFuture<Response<Body>> {
         Box::pin(self.clone().serve(req, peer))
     }
+}
+
+/// Marks a response that came from an upstream through route `.0`.
+#[derive(Clone, Copy, Debug)]
+struct ForwardedBy(usize);
+
+/// Applies the header policy: security headers on every response, version headers
+/// removed, and, on upstream responses, cookies completed with the missing attributes.
+fn harden(
+    mut resp: Response<Body>,
+    policy: &HeaderPolicy,
+    route_csp: Option<&str>,
+    from_upstream: bool,
+) -> Response<Body> {
+    let h = resp.headers_mut();
+    for name in &policy.remove {
+        h.remove(name.as_str());
+    }
+    for action in policy.actions(route_csp) {
+        match action {
+            Action::Set(name, value) => {
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    h.insert(name, v);
+                }
+            }
+            Action::SetIfMissing(name, value) => {
+                if !h.contains_key(name) {
+                    if let Ok(v) = HeaderValue::from_str(&value) {
+                        h.insert(name, v);
+                    }
+                }
+            }
+        }
+    }
+    if let (true, Some(cookies)) = (from_upstream, &policy.cookies) {
+        let hardened: Vec<HeaderValue> = h
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| HeaderValue::from_str(&harden_set_cookie(v, cookies)).ok())
+            .collect();
+        if !hardened.is_empty() {
+            h.remove(header::SET_COOKIE);
+            for v in hardened {
+                h.append(header::SET_COOKIE, v);
+            }
+        }
+    }
+    resp
 }
 
 fn deny_internal(why: &str) -> Decision {

@@ -15,7 +15,7 @@ pub mod redirect;
 pub mod server;
 pub mod tls;
 
-pub use app::Gateway;
+pub use app::{Gateway, GatewayParts};
 pub use error::{BoxError, GatewayError};
 pub use handler::{Body, BoxFuture, Handler};
 pub use proxy::{ProxyConfig, ProxyHandler, Upstream};

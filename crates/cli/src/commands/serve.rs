@@ -19,8 +19,8 @@ use centinela_gateway::auth::hashing::HashPool;
 use centinela_gateway::auth::http::AuthHttp;
 use centinela_gateway::auth::service::{Accounts, AuthSettings};
 use centinela_gateway::{
-    ensure_dev_certificate, Gateway, Limits, ProxyConfig, ProxyHandler, ServerConfig, TlsFiles,
-    Upstream,
+    ensure_dev_certificate, Gateway, GatewayParts, Limits, ProxyConfig, ProxyHandler, ServerConfig,
+    TlsFiles, Upstream,
 };
 use centinela_store::Store;
 use tokio::net::TcpListener;
@@ -215,12 +215,13 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     if arg.config.is_none() {
         start_demo(&cfg, &stop_rx).await?;
     }
-    let gateway = Gateway::new(
-        AuthHttp::new(accounts),
-        cfg.policy.clone(),
-        proxies(&cfg)?,
-        context::app_lookups(&cfg)?,
-    );
+    let gateway = Gateway::new(GatewayParts {
+        auth: AuthHttp::new(accounts),
+        policy: cfg.policy.clone(),
+        proxies: proxies(&cfg)?,
+        lookups: context::app_lookups(&cfg)?,
+        headers: cfg.headers.clone(),
+    });
 
     let server = centinela_gateway::bind(ServerConfig {
         listen: cfg.server.listen,

@@ -60,6 +60,7 @@ pub(super) struct RawRoute {
     path: Sp<String>,
     methods: Sp<Vec<String>>,
     upstream: Sp<String>,
+    csp: Sp<String>,
     #[serde(default)]
     allow: Vec<Spanned<RawRule>>,
 }
@@ -304,6 +305,13 @@ impl Validator<'_> {
                     }
                 },
             };
+            let csp = self.field(&r.csp, &format!("{prefix}.csp"), None, |v| {
+                if crate::headers::valid_header_value(v) && !v.is_empty() {
+                    Ok(Some(v.clone()))
+                } else {
+                    Err("a Content-Security-Policy is printable ASCII on one line".to_owned())
+                }
+            });
             let mut rules = Vec::new();
             let mut rule_spans = Vec::new();
             for (j, raw_rule) in r.allow.iter().enumerate() {
@@ -332,6 +340,7 @@ impl Validator<'_> {
                         methods,
                         upstream,
                         rules,
+                        csp,
                     },
                     span,
                     rule_spans,

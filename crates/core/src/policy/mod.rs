@@ -49,6 +49,8 @@ pub struct Route {
     pub upstream: String,
     /// Alternatives: the first that allows, allows.
     pub rules: Vec<Rule>,
+    /// Content-Security-Policy for this route's responses, replacing the upstream's.
+    pub csp: Option<String>,
 }
 
 /// Who a rule admits.

@@ -10,6 +10,7 @@ fn route(name: &str, pattern: &str, methods: &[&str], rules: Vec<Rule>) -> Route
         methods: methods.iter().map(|m| (*m).to_owned()).collect(),
         upstream: "app".to_owned(),
         rules,
+        csp: None,
     }
 }
 
