@@ -26,6 +26,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 mod headers;
+mod limits;
 mod routes;
 
 pub use routes::{AppDatabase, Lookup};
@@ -33,6 +34,7 @@ pub use routes::{AppDatabase, Lookup};
 use crate::headers::HeaderPolicy;
 use crate::password::HashParams;
 use crate::policy::Policy;
+use crate::ratelimit::RateLimits;
 use crate::secret::SecretString;
 use crate::throttle::ThrottlePolicy;
 
@@ -144,6 +146,8 @@ pub struct Config {
     pub app_databases: Vec<AppDatabase>,
     /// `[headers]`: response hardening.
     pub headers: HeaderPolicy,
+    /// `[rate_limit]`: per address and per user (routes add their own).
+    pub rate_limits: RateLimits,
     /// Findings that do not stop the load but probably need attention (shadowed
     /// routes, anonymous write access, ...); `config check` prints them.
     pub warnings: Vec<Diagnostic>,
@@ -492,6 +496,8 @@ struct RawConfig {
     app_database: Vec<Spanned<routes::RawAppDatabase>>,
     #[serde(default)]
     headers: headers::RawHeaders,
+    #[serde(default)]
+    rate_limit: limits::RawRateLimit,
 }
 
 #[derive(Deserialize, Default)]
@@ -750,6 +756,7 @@ impl Validator<'_> {
             lookups: sections.lookups,
             app_databases: sections.app_databases,
             headers: self.headers(&raw.headers),
+            rate_limits: self.rate_limits(&raw.rate_limit),
             warnings: Vec::new(),
         }
     }

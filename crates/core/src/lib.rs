@@ -9,6 +9,7 @@ pub mod config;
 pub mod headers;
 pub mod password;
 pub mod policy;
+pub mod ratelimit;
 pub mod recovery;
 pub mod secret;
 pub mod throttle;

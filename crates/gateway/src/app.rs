@@ -15,6 +15,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use centinela_core::headers::{harden_set_cookie, Action, HeaderPolicy};
 use centinela_core::policy::{self, Decision, Facts, NormalPath, Policy, Resolved, Subject};
+use centinela_core::ratelimit::{Rate, RateLimits};
 use centinela_store::lookup::AppLookups;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::PathAndQuery;
@@ -25,6 +26,7 @@ use hyper::body::Incoming;
 use crate::auth::http::{is_own_path, json_error, AuthHttp};
 use crate::auth::service::{AuthError, AuthMethod, Identity};
 use crate::handler::{boxed, full, Body, BoxFuture, Handler};
+use crate::limiter::Limiter;
 use crate::proxy::ProxyHandler;
 
 /// Header carrying the user name to the upstream.
@@ -62,21 +64,60 @@ pub struct GatewayParts {
     pub lookups: AppLookups,
     /// Response hardening.
     pub headers: HeaderPolicy,
+    /// Global rate limits.
+    pub rate_limits: RateLimits,
 }
 
-type Inner = GatewayParts;
+#[derive(Debug)]
+struct Inner {
+    auth: AuthHttp,
+    policy: Policy,
+    proxies: HashMap<String, ProxyHandler>,
+    lookups: AppLookups,
+    headers: HeaderPolicy,
+    rate_limits: RateLimits,
+    limiter: Limiter,
+}
 
 impl Gateway {
     /// A gateway serving the identity endpoints and sending what the policy allows to
     /// the proxy named by each route's upstream.
     pub fn new(parts: GatewayParts) -> Self {
         Self {
-            inner: Arc::new(parts),
+            inner: Arc::new(Inner {
+                auth: parts.auth,
+                policy: parts.policy,
+                proxies: parts.proxies,
+                lookups: parts.lookups,
+                headers: parts.headers,
+                rate_limits: parts.rate_limits,
+                limiter: Limiter::default(),
+            }),
         }
     }
 
+    /// `Some(429 answer)` when `key` is over `rate`.
+    fn over_limit(&self, key: &str, rate: Option<Rate>, what: &str) -> Option<Response<Body>> {
+        let rate = rate?;
+        let wait = self.inner.limiter.check(key, rate).err()?;
+        tracing::info!(limit = what, rate = %rate, retry_after = wait, "Rate limit reached");
+        let mut r = problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests; slow down and retry later",
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        Some(r)
+    }
+
     async fn serve(self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
-        let resp = if is_own_path(req.uri().path()) {
+        let ip_key = format!("ip:{}", peer.ip());
+        let resp = if let Some(r) =
+            self.over_limit(&ip_key, self.inner.rate_limits.per_ip, "per address")
+        {
+            r
+        } else if is_own_path(req.uri().path()) {
             self.inner.auth.handle(req, peer.ip()).await.map(boxed)
         } else {
             self.policy_and_proxy(req, peer).await
@@ -106,6 +147,15 @@ impl Gateway {
                 return json_error(&e).map(boxed);
             }
         };
+        if let Some(i) = &identity {
+            if let Some(r) = self.over_limit(
+                &format!("user:{}", i.user_id),
+                inner.rate_limits.per_user,
+                "per user",
+            ) {
+                return r;
+            }
+        }
         let subject = identity.as_ref().map(subject_of);
         let (parts, body) = req.into_parts();
         let host = request_host(&parts);
@@ -187,6 +237,16 @@ impl Gateway {
                         "internal error",
                     );
                 };
+                let caller = identity
+                    .as_ref()
+                    .map_or_else(|| peer.ip().to_string(), |i| i.user_id.clone());
+                if let Some(r) = self.over_limit(
+                    &format!("route:{index}:{caller}"),
+                    route.rate_limit,
+                    "per route",
+                ) {
+                    return r;
+                }
                 let Some(proxy) = inner.proxies.get(&route.upstream) else {
                     tracing::error!(route = %route.name, upstream = %route.upstream, "Route names an upstream without a proxy");
                     return problem(StatusCode::BAD_GATEWAY, "bad_gateway", "bad gateway");

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod handler;
+pub mod limiter;
 pub mod proxy;
 pub mod redirect;
 pub mod server;

@@ -221,6 +221,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         proxies: proxies(&cfg)?,
         lookups: context::app_lookups(&cfg)?,
         headers: cfg.headers.clone(),
+        rate_limits: cfg.rate_limits,
     });
 
     let server = centinela_gateway::bind(ServerConfig {

@@ -10,3 +10,4 @@ mod login;
 mod policy_cli;
 mod policy_matrix;
 mod quickstart;
+mod rate_limits;

@@ -61,6 +61,7 @@ pub(super) struct RawRoute {
     methods: Sp<Vec<String>>,
     upstream: Sp<String>,
     csp: Sp<String>,
+    rate_limit: Sp<String>,
     #[serde(default)]
     allow: Vec<Spanned<RawRule>>,
 }
@@ -312,6 +313,10 @@ impl Validator<'_> {
                     Err("a Content-Security-Policy is printable ASCII on one line".to_owned())
                 }
             });
+            let rate_limit =
+                self.field(&r.rate_limit, &format!("{prefix}.rate_limit"), None, |s| {
+                    super::limits::optional_rate(s)
+                });
             let mut rules = Vec::new();
             let mut rule_spans = Vec::new();
             for (j, raw_rule) in r.allow.iter().enumerate() {
@@ -341,6 +346,7 @@ impl Validator<'_> {
                         upstream,
                         rules,
                         csp,
+                        rate_limit,
                     },
                     span,
                     rule_spans,

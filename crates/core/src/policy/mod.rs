@@ -51,6 +51,8 @@ pub struct Route {
     pub rules: Vec<Rule>,
     /// Content-Security-Policy for this route's responses, replacing the upstream's.
     pub csp: Option<String>,
+    /// Requests per caller (user, or address when anonymous) on this route.
+    pub rate_limit: Option<crate::ratelimit::Rate>,
 }
 
 /// Who a rule admits.

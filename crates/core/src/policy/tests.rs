@@ -11,6 +11,7 @@ fn route(name: &str, pattern: &str, methods: &[&str], rules: Vec<Rule>) -> Route
         upstream: "app".to_owned(),
         rules,
         csp: None,
+        rate_limit: None,
     }
 }
 
