@@ -36,6 +36,9 @@ data_dir = "$WORK"
 url = "$DB_URL"
 [keys]
 master_key_file = "$WORK/master.key"
+[rate_limit]
+per_ip = "off"
+per_user = "off"
 [login]
 max_failures = 1000
 window = "10s"
