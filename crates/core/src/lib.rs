@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod headers;
+pub mod inspect;
 pub mod password;
 pub mod policy;
 pub mod ratelimit;

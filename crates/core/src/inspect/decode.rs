@@ -1,0 +1,469 @@
+//! Decoders that turn a raw input value into the forms an application might see.
+//!
+//! An attacker hides a payload behind whatever transformation the target applies
+//! before using the value: percent-encoding (once or twice), `+` for space, HTML
+//! entities, JavaScript/C escapes, overlong UTF-8, fullwidth Unicode, base64. The
+//! detectors therefore look at the raw value *and* at each distinct decoded form.
+//!
+//! Every function here is a single left-to-right pass over its input, and the
+//! number of rounds is bounded ([`MAX_ROUNDS`]), so decoding is linear in the input.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use unicode_normalization::UnicodeNormalization as _;
+
+/// How many times the whole decode pipeline is re-applied to peel nested encodings
+/// (`%2527` -> `%27` -> `'`). Three rounds cover every double/triple encoding seen in
+/// the corpora; more only costs time on benign input.
+pub const MAX_ROUNDS: usize = 3;
+
+/// Percent-decodes `%XX` and IIS-style `%uXXXX`; with `plus`, `+` becomes a space.
+///
+/// Invalid escapes are kept literally (that is what most servers do). Decoded bytes
+/// are turned back into text by [`bytes_to_text`], so overlong UTF-8 and Latin-1
+/// bytes (`%F1` in the CSIC shop data) become the characters a lenient server sees.
+pub fn percent(input: &str, plus: bool) -> Cow<'_, str> {
+    let b = input.as_bytes();
+    if !b.iter().any(|&c| c == b'%' || (plus && c == b'+')) {
+        return Cow::Borrowed(input);
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'%' {
+            if i + 2 < b.len() {
+                if let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2])) {
+                    out.push(h << 4 | l);
+                    i += 3;
+                    continue;
+                }
+            }
+            if i + 5 < b.len() && (b[i + 1] == b'u' || b[i + 1] == b'U') {
+                if let Some(cp) = hex_n(&b[i + 2..i + 6]) {
+                    push_char(&mut out, cp);
+                    i += 6;
+                    continue;
+                }
+            }
+            out.push(c);
+        } else if plus && c == b'+' {
+            out.push(b' ');
+        } else {
+            out.push(c);
+        }
+        i += 1;
+    }
+    Cow::Owned(bytes_to_text(&out).into_owned())
+}
+
+/// Decodes HTML character references: `&lt;`, `&#60;`, `&#x3c;`, with or without the
+/// trailing `;` (browsers accept `&#60` and `&lt` in attribute values).
+pub fn html_entities(input: &str) -> Cow<'_, str> {
+    if !input.as_bytes().contains(&b'&') {
+        return Cow::Borrowed(input);
+    }
+    let b = input.as_bytes();
+    let mut out = String::with_capacity(input.len());
+    let mut i = 0;
+    let mut last = 0;
+    while i < b.len() {
+        if b[i] != b'&' {
+            i += 1;
+            continue;
+        }
+        let (decoded, used) = entity_at(&b[i + 1..]);
+        if let Some(ch) = decoded {
+            out.push_str(&input[last..i]);
+            out.push(ch);
+            i += 1 + used;
+            last = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&input[last..]);
+    Cow::Owned(out)
+}
+
+/// Named entities worth knowing: the ones that spell markup and quoting. Unknown
+/// names are left alone rather than guessed.
+const NAMED: &[(&str, char)] = &[
+    ("lt", '<'),
+    ("gt", '>'),
+    ("amp", '&'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("sol", '/'),
+    ("bsol", '\\'),
+    ("colon", ':'),
+    ("semi", ';'),
+    ("lpar", '('),
+    ("rpar", ')'),
+    ("equals", '='),
+    ("tab", '\t'),
+    ("newline", '\n'),
+    ("nbsp", ' '),
+    ("grave", '`'),
+    ("lbrack", '['),
+    ("rbrack", ']'),
+    ("lcub", '{'),
+    ("rcub", '}'),
+    ("period", '.'),
+    ("comma", ','),
+    ("excl", '!'),
+    ("num", '#'),
+    ("plus", '+'),
+    ("percnt", '%'),
+];
+
+/// Parses one entity after the `&`; returns the character and how many bytes it used.
+fn entity_at(b: &[u8]) -> (Option<char>, usize) {
+    if b.first() == Some(&b'#') {
+        let (hex, start) = match b.get(1) {
+            Some(b'x' | b'X') => (true, 2),
+            _ => (false, 1),
+        };
+        let mut j = start;
+        let mut v: u32 = 0;
+        // Leading zeros are legal and used for evasion (`&#0000060`); cap the digits
+        // we accumulate so the value cannot overflow.
+        while j < b.len() && j < start + 12 {
+            let d = if hex {
+                hex_val(b[j]).map(u32::from)
+            } else {
+                (b[j] as char).to_digit(10)
+            };
+            match d {
+                Some(d) => {
+                    v = v
+                        .saturating_mul(if hex { 16 } else { 10 })
+                        .saturating_add(d)
+                }
+                None => break,
+            }
+            j += 1;
+        }
+        if j == start {
+            return (None, 0);
+        }
+        if b.get(j) == Some(&b';') {
+            j += 1;
+        }
+        return (char::from_u32(v).or(Some('\u{FFFD}')), j);
+    }
+    let mut j = 0;
+    while j < b.len() && j < 10 && b[j].is_ascii_alphabetic() {
+        j += 1;
+    }
+    if j == 0 {
+        return (None, 0);
+    }
+    let name = &b[..j];
+    for (n, ch) in NAMED {
+        if name.eq_ignore_ascii_case(n.as_bytes()) {
+            let used = if b.get(j) == Some(&b';') { j + 1 } else { j };
+            return (Some(*ch), used);
+        }
+    }
+    (None, 0)
+}
+
+/// Decodes backslash escapes used by JavaScript, JSON, CSS and C string literals:
+/// `\uXXXX`, `\u{X..}`, `\xXX`, and octal `\NNN`. Other backslashes are kept.
+pub fn backslash(input: &str) -> Cow<'_, str> {
+    if !input.as_bytes().contains(&b'\\') {
+        return Cow::Borrowed(input);
+    }
+    let b = input.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            let n = b[i + 1];
+            if (n == b'u' || n == b'U') && i + 5 < b.len() {
+                if let Some(cp) = hex_n(&b[i + 2..i + 6]) {
+                    push_char(&mut out, cp);
+                    i += 6;
+                    continue;
+                }
+            }
+            if n == b'u' && b.get(i + 2) == Some(&b'{') {
+                let mut j = i + 3;
+                let mut v: u32 = 0;
+                while j < b.len() && j < i + 10 {
+                    match hex_val(b[j]) {
+                        Some(d) => v = v * 16 + u32::from(d),
+                        None => break,
+                    }
+                    j += 1;
+                }
+                if j > i + 3 && b.get(j) == Some(&b'}') {
+                    push_char(&mut out, v);
+                    i = j + 1;
+                    continue;
+                }
+            }
+            if (n == b'x' || n == b'X') && i + 3 < b.len() {
+                if let (Some(h), Some(l)) = (hex_val(b[i + 2]), hex_val(b[i + 3])) {
+                    out.push(h << 4 | l);
+                    i += 4;
+                    continue;
+                }
+            }
+            if (b'0'..=b'3').contains(&n)
+                && i + 3 < b.len()
+                && (b'0'..=b'7').contains(&b[i + 2])
+                && (b'0'..=b'7').contains(&b[i + 3])
+            {
+                out.push((n - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+                i += 4;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    Cow::Owned(bytes_to_text(&out).into_owned())
+}
+
+/// Compatibility normalisation (NFKC) plus removal of invisible format characters.
+///
+/// NFKC folds fullwidth `＜ｓｃｒｉｐｔ＞` and other compatibility forms to ASCII. Zero-width
+/// and bidi controls are dropped because browsers and SQL engines ignore or mangle
+/// them, while a byte-level matcher would be split by them.
+pub fn unicode(input: &str) -> Cow<'_, str> {
+    if input.is_ascii() {
+        return Cow::Borrowed(input);
+    }
+    let s: String = input
+        .nfkc()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}'
+            )
+        })
+        .collect();
+    if s == input {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(s)
+    }
+}
+
+/// Decodes a value that is entirely base64 (standard or URL-safe alphabet, padding
+/// optional) when the result is mostly printable text. Used to see through
+/// base64-wrapped payloads; binary results are ignored because they carry no
+/// textual attack and would only produce noise.
+pub fn base64_text(input: &str) -> Option<String> {
+    let t = input.trim();
+    if t.len() < 8 || t.len() % 4 == 1 {
+        return None;
+    }
+    let body = t.trim_end_matches('=');
+    if !body
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_'))
+    {
+        return None;
+    }
+    // Plain words and numbers are valid base64 too; real encodings of text mix cases
+    // or digits, so demand some variety before spending time decoding.
+    let has_upper = body.bytes().any(|c| c.is_ascii_uppercase());
+    let has_lower = body.bytes().any(|c| c.is_ascii_lowercase());
+    if !(has_upper && has_lower) {
+        return None;
+    }
+    let bytes = base64_bytes(body)?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    let printable = text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .count();
+    if printable * 10 < text.chars().count() * 9 {
+        return None;
+    }
+    Some(text.to_owned())
+}
+
+/// Raw base64 decoding with either alphabet and no padding requirement.
+pub fn base64_bytes(body: &str) -> Option<Vec<u8>> {
+    let body = body.trim_end_matches('=');
+    let engine = if body.bytes().any(|c| c == b'-' || c == b'_') {
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+    } else {
+        &base64::engine::general_purpose::STANDARD_NO_PAD
+    };
+    engine.decode(body).ok()
+}
+
+/// Applies every decoder in a fixed order, repeatedly, and returns each distinct form
+/// produced (the raw value is not included). `plus` says whether `+` means space,
+/// which is true for query strings and form bodies only.
+pub fn variants(raw: &str, plus: bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur: Cow<'_, str> = Cow::Borrowed(raw);
+    for _ in 0..MAX_ROUNDS {
+        let next = one_round(&cur, plus);
+        let Cow::Owned(next) = next else { break };
+        if next == cur.as_ref() || out.iter().any(|v| *v == next) {
+            break;
+        }
+        out.push(next.clone());
+        cur = Cow::Owned(next);
+    }
+    if let Some(b) = base64_text(raw) {
+        // A base64 payload can itself be percent-encoded or escaped.
+        let inner = one_round(&b, false).into_owned();
+        if inner != b {
+            out.push(inner);
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// One pass of every decoder; borrowed when nothing changed.
+fn one_round(s: &str, plus: bool) -> Cow<'_, str> {
+    let a = percent(s, plus);
+    let b = match html_entities(&a) {
+        Cow::Borrowed(_) => a,
+        Cow::Owned(o) => Cow::Owned(o),
+    };
+    let c = match backslash(&b) {
+        Cow::Borrowed(_) => b,
+        Cow::Owned(o) => Cow::Owned(o),
+    };
+    match unicode(&c) {
+        Cow::Borrowed(_) => c,
+        Cow::Owned(o) => Cow::Owned(o),
+    }
+}
+
+/// Turns decoded bytes into text the way a lenient server would: valid UTF-8 as is,
+/// overlong encodings (`C0 AE` for `.`) to the character they spell, and any other
+/// byte as its Latin-1 character.
+pub fn bytes_to_text(b: &[u8]) -> Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(b) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(b.len() + 8);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            out.push(c as char);
+            i += 1;
+            continue;
+        }
+        let len = match c {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 0,
+        };
+        if len > 0 && i + len <= b.len() && b[i + 1..i + len].iter().all(|&x| x & 0xC0 == 0x80) {
+            let mut cp = u32::from(c) & (0x7F >> len);
+            for &x in &b[i + 1..i + len] {
+                cp = cp << 6 | u32::from(x & 0x3F);
+            }
+            // Overlong forms decode to their code point on purpose: the point is to
+            // see what a non-validating decoder downstream would see.
+            out.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
+            i += len;
+            continue;
+        }
+        out.push(char::from(c));
+        i += 1;
+    }
+    Cow::Owned(out)
+}
+
+fn push_char(out: &mut Vec<u8>, cp: u32) {
+    let ch = char::from_u32(cp).unwrap_or('\u{FFFD}');
+    let mut buf = [0u8; 4];
+    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn hex_n(b: &[u8]) -> Option<u32> {
+    b.iter()
+        .try_fold(0u32, |acc, &c| hex_val(c).map(|d| acc * 16 + u32::from(d)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_plus_and_iis() {
+        assert_eq!(percent("a%20b+c", true), "a b c");
+        assert_eq!(percent("a+b", false), "a+b");
+        assert_eq!(percent("%u003cscript", false), "<script");
+        assert_eq!(percent("100%", false), "100%");
+        assert_eq!(percent("%zz%4", false), "%zz%4");
+        assert_eq!(percent("A%F1adir", false), "Añadir");
+    }
+
+    #[test]
+    fn overlong_utf8() {
+        assert_eq!(percent("%c0%ae%c0%ae/", false), "../");
+        assert_eq!(percent("%e0%80%ae", false), ".");
+    }
+
+    #[test]
+    fn entities() {
+        assert_eq!(html_entities("&lt;a&gt;"), "<a>");
+        assert_eq!(html_entities("&#x6A;&#0000097;&#118"), "jav");
+        assert_eq!(html_entities("AT&T &unknown;"), "AT&T &unknown;");
+        assert_eq!(html_entities("&Tab;"), "\t");
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(backslash(r"\u003cx\x3e\u{41}\101"), "<x>AA");
+        assert_eq!(backslash(r"C:\path\n"), r"C:\path\n");
+    }
+
+    #[test]
+    fn nfkc_and_invisibles() {
+        assert_eq!(unicode("＜ｓｃｒｉｐｔ＞"), "<script>");
+        assert_eq!(unicode("se\u{200B}lect"), "select");
+        assert_eq!(unicode("canción"), "canción");
+    }
+
+    #[test]
+    fn nested_rounds_are_bounded() {
+        let v = variants("%252527", false);
+        assert_eq!(
+            v,
+            vec!["%2527".to_owned(), "%27".to_owned(), "'".to_owned()]
+        );
+        // Ten levels deep: only MAX_ROUNDS are peeled.
+        let mut s = "'".to_owned();
+        for _ in 0..10 {
+            s = s.replace('%', "%25").replace('\'', "%27");
+        }
+        assert_eq!(variants(&s, false).len(), MAX_ROUNDS);
+    }
+
+    #[test]
+    fn base64_payloads() {
+        assert_eq!(
+            base64_text("PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==").as_deref(),
+            Some("<script>alert(1)</script>")
+        );
+        assert_eq!(base64_text("hello"), None);
+        assert_eq!(base64_text("abcdefgh"), None);
+    }
+}

@@ -1,0 +1,388 @@
+//! Request inspection: find injection, XSS, XXE and unsafe-deserialization payloads in
+//! everything a request carries, and turn what was found into a verdict.
+//!
+//! The gateway calls [`inspect`] once per request with a [`Request`] (borrowed views of
+//! method, path, query, headers and body) and the route's [`InspectPolicy`]. The flow:
+//!
+//! 1. [`extract`] splits the request into [`Input`]s — path segments, query and form
+//!    parameters (names too), JSON keys and string values at any depth, XML text and
+//!    attributes, multipart fields and file names, cookies, selected headers — while
+//!    enforcing body discipline (the body must parse as its declared type, within
+//!    the size/depth/count limits of [`Limits`]).
+//! 2. Each value is inspected raw and in every distinct decoded form
+//!    ([`decode::variants`]: percent/plus, HTML entities, `\u`/`\x` escapes, overlong
+//!    UTF-8, NFKC, nested up to a bound, base64-wrapped text).
+//! 3. Detectors ([`sqli`], [`xss`], [`cmdi`], [`traversal`], [`ssrf`], [`xxe`],
+//!    [`deser`]) report [`Finding`]s with a severity; per-detector weights make an
+//!    anomaly score, compared with the route's threshold. Exclusions drop findings
+//!    for a parameter (how an operator fixes a false positive without turning a
+//!    detector off for the whole route).
+//!
+//! Everything is linear in the request size: decoders and detectors are single
+//! passes, nesting and counts are capped, and decoding rounds are bounded.
+
+pub mod body;
+pub mod cmdi;
+pub mod decode;
+pub mod deser;
+pub mod settings;
+pub mod sqli;
+pub mod ssrf;
+pub mod traversal;
+pub mod xss;
+pub mod xxe;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use body::{extract, BodyError};
+pub use settings::{Exclusion, InspectPolicy, Limits, Mode, SettingsError};
+
+/// The detectors, as named in configuration, findings and audit events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Detector {
+    /// SQL injection ([`sqli`]).
+    Sqli,
+    /// Cross-site scripting and template injection ([`xss`]).
+    Xss,
+    /// OS command injection ([`cmdi`]).
+    Cmdi,
+    /// Path traversal and local/remote file inclusion ([`traversal`]).
+    Traversal,
+    /// Server-side request forgery to internal addresses ([`ssrf`]).
+    Ssrf,
+    /// XML external entities and DTDs ([`xxe`]).
+    Xxe,
+    /// Serialized-object markers ([`deser`]).
+    Deser,
+    /// Body discipline: the body does not parse as declared, or breaks a limit.
+    Body,
+}
+
+impl Detector {
+    /// Every detector, in a fixed order.
+    pub const ALL: [Self; 8] = [
+        Self::Sqli,
+        Self::Xss,
+        Self::Cmdi,
+        Self::Traversal,
+        Self::Ssrf,
+        Self::Xxe,
+        Self::Deser,
+        Self::Body,
+    ];
+
+    /// The configuration name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqli => "sqli",
+            Self::Xss => "xss",
+            Self::Cmdi => "cmdi",
+            Self::Traversal => "traversal",
+            Self::Ssrf => "ssrf",
+            Self::Xxe => "xxe",
+            Self::Deser => "deser",
+            Self::Body => "body",
+        }
+    }
+}
+
+impl fmt::Display for Detector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where in the request a value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// A URL path segment (name is its index).
+    Path,
+    /// A query parameter value.
+    Query,
+    /// A query parameter name.
+    QueryName,
+    /// A urlencoded form field value.
+    Form,
+    /// A urlencoded form field name.
+    FormName,
+    /// A JSON string value (name is the path, e.g. `items[2].note`).
+    Json,
+    /// A JSON object key (name is the path of its object).
+    JsonKey,
+    /// XML element text or CDATA (name is the element path).
+    XmlText,
+    /// An XML attribute value (name is `element/@attr`).
+    XmlAttr,
+    /// A multipart field's content.
+    Multipart,
+    /// A multipart file name.
+    MultipartFilename,
+    /// A cookie value (name is the cookie name).
+    Cookie,
+    /// A header value (name is the lower-case header name).
+    Header,
+    /// A whole body that is not structured (text/plain, unknown types).
+    Body,
+}
+
+impl Source {
+    /// Whether `+` means a space in values from here.
+    fn plus_is_space(self) -> bool {
+        matches!(
+            self,
+            Self::Query | Self::QueryName | Self::Form | Self::FormName
+        )
+    }
+}
+
+/// One value to inspect and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// Where the value came from.
+    pub source: Source,
+    /// Parameter, key path, cookie or header name (empty when there is none).
+    pub name: String,
+    /// The value as received (percent-encoding and escapes still in place, except
+    /// where the container format itself defines them, such as JSON strings).
+    pub value: String,
+}
+
+/// Borrowed view of a request, as the gateway has it after reading the body.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// Method (`GET`, `POST`…).
+    pub method: &'a str,
+    /// The path as received, still percent-encoded.
+    pub path: &'a str,
+    /// The query string without `?`, if any.
+    pub query: Option<&'a str>,
+    /// Header names and values. Names are matched case-insensitively.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The body (possibly empty).
+    pub body: &'a [u8],
+}
+
+impl Request<'_> {
+    /// The first header with this (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
+}
+
+/// Something a detector found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Which detector.
+    pub detector: Detector,
+    /// Where the value came from.
+    pub source: Source,
+    /// The parameter/key/header name.
+    pub name: String,
+    /// Weighted score this finding contributes.
+    pub score: u32,
+    /// Short stable reason (`"union-select"`, `"event-handler"`…).
+    pub reason: &'static str,
+    /// A short, sanitised excerpt of the value (never the whole value; redacted for
+    /// parameters that look like secrets).
+    pub excerpt: String,
+}
+
+/// The decision for the request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Nothing reached the threshold.
+    Pass,
+    /// The score reached the threshold and the route blocks.
+    Block,
+    /// The score reached the threshold but the route is detect-only.
+    DetectOnly,
+}
+
+/// The result of [`inspect`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The decision.
+    pub verdict: Verdict,
+    /// Anomaly score (sum of the findings' scores).
+    pub score: u32,
+    /// What was found, after exclusions.
+    pub findings: Vec<Finding>,
+}
+
+/// Severities that detectors report (before per-detector weights). The scale
+/// follows the anomaly-scoring idea of OWASP CRS: one critical finding alone
+/// reaches the default threshold, a warning needs company.
+pub mod severity {
+    /// Certain enough to block on its own.
+    pub const CRITICAL: u32 = 5;
+    /// Suspicious; blocks together with another finding.
+    pub const WARNING: u32 = 3;
+}
+
+/// One hit from a detector on one value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// Which detector.
+    pub detector: Detector,
+    /// Severity from [`severity`].
+    pub severity: u32,
+    /// Short stable reason.
+    pub reason: &'static str,
+}
+
+/// Runs every detector on one value (raw and decoded forms) and returns the
+/// strongest hit per detector. This is the whole per-value pipeline; [`inspect`]
+/// adds extraction, exclusions and scoring around it.
+pub fn inspect_value(value: &str, source: Source) -> Vec<Hit> {
+    let mut hits: Vec<Hit> = Vec::new();
+    let variants = decode::variants(value, source.plus_is_space());
+    let forms = std::iter::once(value).chain(variants.iter().map(String::as_str));
+    for (i, form) in forms.enumerate() {
+        check_form(form, source, i > 0, &mut hits);
+    }
+    hits
+}
+
+fn check_form(form: &str, source: Source, decoded: bool, hits: &mut Vec<Hit>) {
+    let mut add = |h: Option<Hit>| {
+        if let Some(h) = h {
+            match hits.iter_mut().find(|x| x.detector == h.detector) {
+                Some(x) if x.severity >= h.severity => {}
+                Some(x) => *x = h,
+                None => hits.push(h),
+            }
+        }
+    };
+    add(sqli_hit(form));
+    add(xss::check(form));
+    add(cmdi::check(form));
+    add(traversal::check(form, source == Source::Path));
+    add(ssrf::check(form));
+    add(xxe::check_value(form));
+    add(deser::check(form, decoded));
+}
+
+fn sqli_hit(form: &str) -> Option<Hit> {
+    let m = sqli::detect(form)?;
+    Some(Hit {
+        detector: Detector::Sqli,
+        severity: severity::CRITICAL,
+        reason: match m.context {
+            sqli::Context::Bare => "sql-syntax",
+            sqli::Context::Single => "sql-syntax-single-quote",
+            sqli::Context::Double => "sql-syntax-double-quote",
+        },
+    })
+}
+
+/// Inspects a whole request under a route's policy.
+pub fn inspect(req: &Request<'_>, policy: &InspectPolicy) -> Report {
+    let mut findings: Vec<Finding> = Vec::new();
+    let push = |f: Finding, findings: &mut Vec<Finding>| {
+        if !policy.is_excluded(f.detector, f.source, &f.name) {
+            findings.push(f);
+        }
+    };
+    let extracted = extract(req, policy);
+    for err in &extracted.errors {
+        let (detector, reason) = err.classify();
+        let f = Finding {
+            detector,
+            source: Source::Body,
+            name: String::new(),
+            score: policy.weighted(detector, severity::CRITICAL),
+            reason,
+            excerpt: String::new(),
+        };
+        push(f, &mut findings);
+    }
+    if let Some(hit) = deser::check_bytes(req.body) {
+        let f = Finding {
+            detector: hit.detector,
+            source: Source::Body,
+            name: String::new(),
+            score: policy.weighted(hit.detector, hit.severity),
+            reason: hit.reason,
+            excerpt: String::new(),
+        };
+        push(f, &mut findings);
+    }
+    for input in &extracted.inputs {
+        if policy.is_excluded_all(input.source, &input.name) {
+            continue;
+        }
+        for hit in inspect_value(&input.value, input.source) {
+            let score = policy.weighted(hit.detector, hit.severity);
+            if score == 0 {
+                continue;
+            }
+            let f = Finding {
+                detector: hit.detector,
+                source: input.source,
+                name: input.name.clone(),
+                score,
+                reason: hit.reason,
+                excerpt: excerpt(&input.name, &input.value),
+            };
+            push(f, &mut findings);
+        }
+    }
+    let score = findings
+        .iter()
+        .map(|f| f.score)
+        .fold(0u32, u32::saturating_add);
+    let verdict = if score >= policy.threshold {
+        match policy.mode {
+            Mode::Block => Verdict::Block,
+            Mode::DetectOnly => Verdict::DetectOnly,
+        }
+    } else {
+        Verdict::Pass
+    };
+    Report {
+        verdict,
+        score,
+        findings,
+    }
+}
+
+/// Longest excerpt kept in a finding, in characters.
+const EXCERPT_CHARS: usize = 40;
+
+/// A short printable excerpt for logs and audit events. Values of parameters whose
+/// names suggest secrets are never echoed.
+pub fn excerpt(name: &str, value: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    if [
+        "pass", "secret", "token", "auth", "key", "session", "cookie", "card", "cvv",
+    ]
+    .iter()
+    .any(|s| lower.contains(s))
+    {
+        return "[redacted]".to_owned();
+    }
+    let mut out = String::new();
+    for (i, c) in value.chars().enumerate() {
+        if i == EXCERPT_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.push('·');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

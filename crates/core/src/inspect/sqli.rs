@@ -1,0 +1,1016 @@
+//! SQL injection detection by tokenizing the value as SQL and judging the token stream.
+//!
+//! The idea (the same one libinjection is built on, implemented independently here):
+//! an injected value is pasted into a query at some position, so for it to do anything
+//! it must read as SQL *from its first byte*, in one of three contexts — as bare
+//! code (numeric parameter), or as the tail of a `'…'` or `"…"` string literal that it
+//! closes. Prose almost never survives that: two bare words in a row, a clause keyword
+//! at the start, or punctuation SQL has no use for are syntax errors, and the stream is
+//! rejected at that point.
+//!
+//! Each context is tokenized ([`tokenize`]) with a MySQL-first lexer (strings with
+//! doubled quotes and backslash escapes, `#`/`--`/`/* */` comments and `/*! */`
+//! executable comments, hex/binary literals, `@`/`@@` variables, backtick names,
+//! multi-byte operators), then a small state machine walks the tokens checking that
+//! they could be a fragment of a query, and adds up evidence (a `UNION SELECT`, a
+//! stacked statement, a tautology after `OR`, a comment that cuts the rest of the
+//! query, a known database function). A value is reported when a context is
+//! syntactically plausible to its end (or long enough before a break) and the
+//! evidence reaches [`THRESHOLD`].
+//!
+//! Everything is one pass per context over the input with no backtracking.
+
+use std::fmt::Write as _;
+
+/// Evidence needed to call a plausible token stream an injection.
+pub const THRESHOLD: u32 = 3;
+
+/// Tokens needed before a syntax break for the prefix alone to count (payloads with
+/// trailing junk, or two payloads pasted together).
+const LONG_PREFIX: usize = 6;
+
+/// Evidence needed when only a prefix is plausible.
+const PREFIX_THRESHOLD: u32 = 5;
+
+/// Keyword classes. The grammar only needs to know what role a keyword plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kw {
+    /// `UNION`, `INTERSECT`, `EXCEPT`.
+    Union,
+    /// `SELECT`.
+    Select,
+    /// Statements that only make sense at the start of one: `DROP`, `INSERT`, `EXEC`…
+    Stmt,
+    /// `SET` (a statement, but also a common English word).
+    Set,
+    /// Clauses that follow an expression: `FROM`, `WHERE`, `LIMIT`, `INTO`…
+    Clause,
+    /// `ORDER` / `GROUP` (need `BY`).
+    OrderGroup,
+    /// `BY`.
+    By,
+    /// Binary keyword operators: `LIKE`, `IN`, `IS`, `BETWEEN`, `REGEXP`, `DIV`…
+    CmpWord,
+    /// `NOT`.
+    Not,
+    /// `NULL`, `TRUE`, `FALSE`, `CURRENT_USER`…
+    Literal,
+    /// `CASE`, `WHEN`, `THEN`, `ELSE`, `END`.
+    Case,
+    /// Modifiers allowed in operand position: `ALL`, `DISTINCT`, `BINARY`, `TOP`.
+    Modifier,
+    /// `AS`.
+    As,
+    /// `ASC` / `DESC`.
+    Order,
+    /// `OUTFILE`, `DUMPFILE`, `DELAY` and other words that only follow a clause.
+    Target,
+}
+
+/// Token kinds produced by [`tokenize`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tok {
+    /// A string literal; `closed` is false for one cut off by the end of input (the
+    /// application supplies the closing quote).
+    Str { closed: bool },
+    /// A number; `hex` for `0x…`/`x'…'` literals.
+    Num { hex: bool },
+    /// An identifier or a word that is not a keyword.
+    Word,
+    /// A keyword.
+    Kw(Kw),
+    /// A function call name (a word directly followed by `(`); `known` for database
+    /// functions, `risky` for those used to exfiltrate, delay or touch files.
+    Func { known: bool, risky: bool },
+    /// `@name` (`sys` = `@@name`).
+    Var { sys: bool },
+    /// Comparison operators (`=`, `<>`, `<=>`, `!=`…).
+    Cmp,
+    /// Arithmetic and bitwise operators, including unary ones.
+    Op,
+    /// `AND`, `OR`, `XOR`, `&&`, `||`.
+    Logic,
+    /// `(`.
+    LParen,
+    /// `)`.
+    RParen,
+    /// `,`.
+    Comma,
+    /// `;`.
+    Semi,
+    /// `.`.
+    Dot,
+    /// `--` or `#` comment: ends the query for the database.
+    LineComment,
+    /// `/* … */`.
+    BlockComment,
+    /// `*`: multiplication, or the wildcard after `SELECT`/`COUNT(`.
+    Star,
+    /// Anything SQL has no use for here (`{`, `?`, `\`, `[`…).
+    Other,
+}
+
+/// The quoting context a value is assumed to be pasted into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    /// Outside any string (numeric parameter, identifier).
+    Bare,
+    /// Inside a `'…'` literal.
+    Single,
+    /// Inside a `"…"` literal.
+    Double,
+}
+
+/// The verdict on one value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SqliMatch {
+    /// The context that read as an injection.
+    pub context: Context,
+    /// Evidence score (≥ [`THRESHOLD`]).
+    pub score: u32,
+    /// Compact token-class string of the judged prefix, for logs and tests.
+    pub fingerprint: String,
+}
+
+/// Returns the strongest match over the three contexts, if any.
+pub fn detect(input: &str) -> Option<SqliMatch> {
+    let b = input.as_bytes();
+    let mut best: Option<SqliMatch> = None;
+    for ctx in [Context::Bare, Context::Single, Context::Double] {
+        let q = match ctx {
+            Context::Bare => None,
+            Context::Single => Some(b'\''),
+            Context::Double => Some(b'"'),
+        };
+        if let Some(q) = q {
+            if memchr::memchr(q, b).is_none() {
+                continue;
+            }
+        }
+        if let Some(m) = judge(b, ctx) {
+            if best.as_ref().is_none_or(|x| m.score > x.score) {
+                best = Some(m);
+            }
+        }
+    }
+    best
+}
+
+/// Convenience: whether [`detect`] finds anything.
+pub fn is_sqli(input: &str) -> bool {
+    detect(input).is_some()
+}
+
+// === tokenizer ===
+
+/// One token with its byte span in the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// Kind.
+    pub tok: Tok,
+    /// Start offset.
+    pub start: usize,
+    /// End offset (exclusive).
+    pub end: usize,
+}
+
+/// Streaming tokenizer over bytes. `in_string` starts it inside a literal closed by
+/// that quote (the string contexts).
+#[derive(Debug)]
+pub struct Lexer<'a> {
+    b: &'a [u8],
+    pos: usize,
+    in_string: Option<u8>,
+    /// Inside a MySQL `/*! … */` executable comment, whose `*/` is just noise.
+    in_exec_comment: bool,
+}
+
+impl<'a> Lexer<'a> {
+    /// A lexer for `b`, starting inside a string closed by `in_string` if given.
+    pub fn new(b: &'a [u8], in_string: Option<u8>) -> Self {
+        Self {
+            b,
+            pos: 0,
+            in_string,
+            in_exec_comment: false,
+        }
+    }
+
+    fn peek(&self, off: usize) -> u8 {
+        self.b.get(self.pos + off).copied().unwrap_or(0)
+    }
+
+    /// Scans a quoted literal whose opening quote is just before `self.pos`.
+    fn string(&mut self, q: u8) -> Tok {
+        let b = self.b;
+        let mut i = self.pos;
+        while i < b.len() {
+            match memchr::memchr2(q, b'\\', &b[i..]) {
+                None => break,
+                Some(off) => {
+                    i += off;
+                    if b[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    // Doubled quote is an escaped quote inside the literal.
+                    if b.get(i + 1) == Some(&q) {
+                        i += 2;
+                        continue;
+                    }
+                    self.pos = i + 1;
+                    return Tok::Str { closed: true };
+                }
+            }
+        }
+        self.pos = b.len();
+        Tok::Str { closed: false }
+    }
+
+    fn skip_ws(&mut self) {
+        loop {
+            let c = self.peek(0);
+            if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+                self.pos += 1;
+            } else if c == 0xC2 && self.peek(1) == 0xA0 {
+                // MySQL treats a no-break space as whitespace; evasion lists use it.
+                self.pos += 2;
+            } else if c == b'*' && self.peek(1) == b'/' && self.in_exec_comment {
+                self.in_exec_comment = false;
+                self.pos += 2;
+            } else if c == b'/' && self.peek(1) == b'*' && self.peek(2) == b'!' {
+                // `/*!50000UNION*/`: MySQL executes the content, so lex it as code.
+                self.pos += 3;
+                while self.peek(0).is_ascii_digit() {
+                    self.pos += 1;
+                }
+                self.in_exec_comment = true;
+            } else {
+                return;
+            }
+        }
+    }
+
+    fn word_end(&self, from: usize) -> usize {
+        let mut i = from;
+        while i < self.b.len() && is_word_byte(self.b[i]) {
+            i += 1;
+        }
+        i
+    }
+
+    /// Whether the next non-blank byte after `from` is `(`.
+    fn followed_by_paren(&self, from: usize) -> bool {
+        let mut i = from;
+        while i < self.b.len() {
+            match self.b[i] {
+                b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => i += 1,
+                b'/' if self.b.get(i + 1) == Some(&b'*') => {
+                    match memchr::memmem::find(&self.b[i + 2..], b"*/") {
+                        Some(off) => i += 2 + off + 2,
+                        None => return false,
+                    }
+                }
+                b'(' => return true,
+                _ => return false,
+            }
+        }
+        false
+    }
+}
+
+impl Iterator for Lexer<'_> {
+    type Item = Token;
+
+    fn next(&mut self) -> Option<Token> {
+        if let Some(q) = self.in_string.take() {
+            let tok = self.string(q);
+            return Some(Token {
+                tok,
+                start: 0,
+                end: self.pos,
+            });
+        }
+        self.skip_ws();
+        let start = self.pos;
+        let b = self.b;
+        if start >= b.len() {
+            return None;
+        }
+        let c = b[start];
+        let tok = match c {
+            b'\'' | b'"' => {
+                self.pos += 1;
+                self.string(c)
+            }
+            b'`' => {
+                self.pos = match memchr::memchr(b'`', &b[start + 1..]) {
+                    Some(off) => start + 1 + off + 1,
+                    None => b.len(),
+                };
+                Tok::Word
+            }
+            b'#' => {
+                self.pos = line_end(b, start);
+                Tok::LineComment
+            }
+            b'-' if self.peek(1) == b'-' => {
+                self.pos = line_end(b, start);
+                Tok::LineComment
+            }
+            b'/' if self.peek(1) == b'*' => {
+                self.pos = match memchr::memmem::find(&b[start + 2..], b"*/") {
+                    Some(off) => start + 2 + off + 2,
+                    None => b.len(),
+                };
+                Tok::BlockComment
+            }
+            b'0'..=b'9' => self.number(),
+            b'.' if self.peek(1).is_ascii_digit() => self.number(),
+            b'@' => {
+                let sys = self.peek(1) == b'@';
+                let from = start + if sys { 2 } else { 1 };
+                self.pos = match b.get(from) {
+                    Some(&q @ (b'\'' | b'"' | b'`')) => {
+                        self.pos = from + 1;
+                        self.string(q);
+                        self.pos
+                    }
+                    _ => self.word_end(from),
+                };
+                Tok::Var { sys }
+            }
+            b'(' => {
+                self.pos += 1;
+                Tok::LParen
+            }
+            b')' => {
+                self.pos += 1;
+                Tok::RParen
+            }
+            b',' => {
+                self.pos += 1;
+                Tok::Comma
+            }
+            b';' => {
+                self.pos += 1;
+                Tok::Semi
+            }
+            b'.' => {
+                self.pos += 1;
+                Tok::Dot
+            }
+            b'=' | b'<' | b'>' | b'!' => {
+                let n = self.peek(1);
+                self.pos += 1;
+                if c == b'<' && n == b'=' && self.peek(2) == b'>' {
+                    self.pos += 2;
+                    Tok::Cmp
+                } else if (c == b'<' && (n == b'>' || n == b'=')) || (c != b'<' && n == b'=') {
+                    self.pos += 1;
+                    Tok::Cmp
+                } else if (c == b'<' && n == b'<') || (c == b'>' && n == b'>') {
+                    self.pos += 1;
+                    Tok::Op
+                } else if c == b'!' {
+                    Tok::Op
+                } else {
+                    Tok::Cmp
+                }
+            }
+            b'|' | b'&' => {
+                self.pos += 1;
+                if self.peek(0) == c {
+                    self.pos += 1;
+                    Tok::Logic
+                } else {
+                    Tok::Op
+                }
+            }
+            b':' if self.peek(1) == b'=' => {
+                self.pos += 2;
+                Tok::Cmp
+            }
+            b'*' => {
+                self.pos += 1;
+                Tok::Star
+            }
+            b'+' | b'-' | b'/' | b'%' | b'^' | b'~' => {
+                self.pos += 1;
+                Tok::Op
+            }
+            b'\\' if self.peek(1) == b'N' => {
+                // MySQL's `\N` is NULL.
+                self.pos += 2;
+                Tok::Kw(Kw::Literal)
+            }
+            c if is_word_byte(c) => {
+                let end = self.word_end(start);
+                self.pos = end;
+                let w = &b[start..end];
+                // `x'41'` / `b'01'` / `n'…'` literals.
+                if w.len() == 1 && matches!(c | 0x20, b'x' | b'b' | b'n') && self.peek(0) == b'\'' {
+                    self.pos += 1;
+                    self.string(b'\'');
+                    Tok::Num {
+                        hex: c | 0x20 == b'x',
+                    }
+                } else {
+                    classify_word(w, self.followed_by_paren(end))
+                }
+            }
+            _ => {
+                // Skip a whole UTF-8 sequence so spans stay on char boundaries.
+                self.pos += 1;
+                while self.pos < b.len() && b[self.pos] & 0xC0 == 0x80 {
+                    self.pos += 1;
+                }
+                Tok::Other
+            }
+        };
+        Some(Token {
+            tok,
+            start,
+            end: self.pos,
+        })
+    }
+}
+
+impl Lexer<'_> {
+    fn number(&mut self) -> Tok {
+        let b = self.b;
+        let start = self.pos;
+        if b[start] == b'0' && matches!(self.peek(1), b'x' | b'X' | b'b' | b'B') {
+            let mut i = start + 2;
+            while i < b.len() && b[i].is_ascii_hexdigit() {
+                i += 1;
+            }
+            if i > start + 2 {
+                self.pos = i;
+                return Tok::Num { hex: true };
+            }
+        }
+        let mut i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+        if i < b.len() && (b[i] | 0x20) == b'e' {
+            let mut j = i + 1;
+            if j < b.len() && (b[j] == b'+' || b[j] == b'-') {
+                j += 1;
+            }
+            if j < b.len() && b[j].is_ascii_digit() {
+                while j < b.len() && b[j].is_ascii_digit() {
+                    j += 1;
+                }
+                i = j;
+            }
+        }
+        self.pos = i;
+        Tok::Num { hex: false }
+    }
+}
+
+fn line_end(b: &[u8], from: usize) -> usize {
+    match memchr::memchr(b'\n', &b[from..]) {
+        Some(off) => from + off + 1,
+        None => b.len(),
+    }
+}
+
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+}
+
+/// Maps a word to its token. Lookups use an upper-cased copy on the stack; words
+/// longer than any keyword are plain words.
+fn classify_word(w: &[u8], paren: bool) -> Tok {
+    let mut buf = [0u8; 24];
+    if w.len() > buf.len() {
+        return if paren {
+            Tok::Func {
+                known: false,
+                risky: false,
+            }
+        } else {
+            Tok::Word
+        };
+    }
+    for (d, s) in buf.iter_mut().zip(w) {
+        *d = s.to_ascii_uppercase();
+    }
+    let u = &buf[..w.len()];
+    let kw = keyword(u);
+    if paren {
+        // Structural keywords keep their role before `(`: `UNION(SELECT`, `IN (1,2)`.
+        match kw {
+            Some(
+                Kw::Union
+                | Kw::Select
+                | Kw::CmpWord
+                | Kw::Not
+                | Kw::Clause
+                | Kw::Stmt
+                | Kw::Case
+                | Kw::As
+                | Kw::Modifier,
+            ) => return Tok::Kw(kw.unwrap_or(Kw::Literal)),
+            _ => {}
+        }
+        if matches!(u, b"AND" | b"OR" | b"XOR") {
+            return Tok::Logic;
+        }
+        let risky = RISKY_FUNCS.contains(&u);
+        let known = risky || KNOWN_FUNCS.contains(&u);
+        return Tok::Func { known, risky };
+    }
+    if matches!(u, b"AND" | b"OR" | b"XOR") {
+        return Tok::Logic;
+    }
+    match kw {
+        Some(k) => Tok::Kw(k),
+        None if matches!(u, b"VERSION" | b"USER" | b"DATABASE") => Tok::Word,
+        None => Tok::Word,
+    }
+}
+
+fn keyword(u: &[u8]) -> Option<Kw> {
+    Some(match u {
+        b"UNION" | b"INTERSECT" | b"EXCEPT" => Kw::Union,
+        b"SELECT" => Kw::Select,
+        b"INSERT" | b"UPDATE" | b"DELETE" | b"DROP" | b"CREATE" | b"ALTER" | b"EXEC"
+        | b"EXECUTE" | b"DECLARE" | b"SHUTDOWN" | b"TRUNCATE" | b"GRANT" | b"REVOKE"
+        | b"WAITFOR" | b"CALL" | b"HANDLER" | b"RENAME" | b"SHOW" | b"DESCRIBE" | b"PREPARE"
+        | b"DEALLOCATE" | b"COPY" | b"MERGE" | b"UPSERT" => Kw::Stmt,
+        b"SET" => Kw::Set,
+        b"FROM" | b"WHERE" | b"HAVING" | b"LIMIT" | b"OFFSET" | b"INTO" | b"PROCEDURE"
+        | b"VALUES" | b"JOIN" | b"ON" | b"USING" | b"FETCH" | b"FOR" | b"WITH" => Kw::Clause,
+        b"ORDER" | b"GROUP" => Kw::OrderGroup,
+        b"BY" => Kw::By,
+        b"LIKE" | b"RLIKE" | b"REGEXP" | b"IN" | b"IS" | b"BETWEEN" | b"DIV" | b"MOD"
+        | b"SOUNDS" | b"COLLATE" | b"ESCAPE" | b"ILIKE" | b"GLOB" | b"MATCH" | b"AGAINST" => {
+            Kw::CmpWord
+        }
+        b"NOT" => Kw::Not,
+        b"NULL" | b"TRUE" | b"FALSE" | b"CURRENT_USER" | b"CURRENT_DATE" | b"CURRENT_TIME"
+        | b"CURRENT_TIMESTAMP" | b"SESSION_USER" | b"SYSTEM_USER" | b"LOCALTIME"
+        | b"UTC_TIMESTAMP" | b"UNKNOWN" | b"DEFAULT" => Kw::Literal,
+        b"CASE" | b"WHEN" | b"THEN" | b"ELSE" | b"END" => Kw::Case,
+        b"ALL"
+        | b"DISTINCT"
+        | b"DISTINCTROW"
+        | b"BINARY"
+        | b"TOP"
+        | b"HIGH_PRIORITY"
+        | b"STRAIGHT_JOIN"
+        | b"SQL_CALC_FOUND_ROWS"
+        | b"SQL_NO_CACHE"
+        | b"INTERVAL" => Kw::Modifier,
+        b"AS" => Kw::As,
+        b"ASC" | b"DESC" => Kw::Order,
+        b"OUTFILE" | b"DUMPFILE" | b"DELAY" | b"MODE" | b"SHARE" | b"BOOLEAN" | b"LOCK"
+        | b"UPDLOCK" | b"NOWAIT" | b"ROWS" | b"ONLY" | b"ROLLUP" | b"ANALYSE" | b"OUTER"
+        | b"INNER" | b"LEFT" | b"RIGHT" | b"CROSS" | b"NATURAL" | b"TABLE" | b"DATA"
+        | b"INFILE" | b"LOCAL" => Kw::Target,
+        _ => return None,
+    })
+}
+
+/// Functions whose only common use in a parameter is an attack: delays, file access,
+/// out-of-band channels, error-based extraction, command execution.
+const RISKY_FUNCS: &[&[u8]] = &[
+    b"SLEEP",
+    b"BENCHMARK",
+    b"PG_SLEEP",
+    b"LOAD_FILE",
+    b"EXTRACTVALUE",
+    b"UPDATEXML",
+    b"XP_CMDSHELL",
+    b"UTL_INADDR",
+    b"UTL_HTTP",
+    b"DBMS_PIPE",
+    b"DBMS_LOCK",
+    b"SYS_EVAL",
+    b"SYS_EXEC",
+    b"PG_READ_FILE",
+    b"LO_IMPORT",
+    b"GTID_SUBSET",
+    b"JSON_KEYS",
+    b"EXP",
+    b"POLYGON",
+    b"MULTIPOINT",
+    b"GEOMETRYCOLLECTION",
+    b"LINESTRING",
+    b"NAME_CONST",
+    b"RANDOMBLOB",
+    b"DBMS_XMLGEN",
+    b"CTXSYS",
+    b"OPENROWSET",
+    b"OPENQUERY",
+    b"XP_DIRTREE",
+    b"SP_EXECUTESQL",
+];
+
+/// Database functions typical in injections (string building, metadata, casts).
+const KNOWN_FUNCS: &[&[u8]] = &[
+    b"CHAR",
+    b"CHR",
+    b"NCHAR",
+    b"CONCAT",
+    b"CONCAT_WS",
+    b"GROUP_CONCAT",
+    b"STRING_AGG",
+    b"VERSION",
+    b"DATABASE",
+    b"SCHEMA",
+    b"USER",
+    b"CURRENT_USER",
+    b"SYSTEM_USER",
+    b"SESSION_USER",
+    b"DB_NAME",
+    b"USER_NAME",
+    b"SUBSTRING",
+    b"SUBSTR",
+    b"MID",
+    b"LEFT",
+    b"RIGHT",
+    b"ASCII",
+    b"ORD",
+    b"HEX",
+    b"UNHEX",
+    b"CAST",
+    b"CONVERT",
+    b"IF",
+    b"IFNULL",
+    b"ISNULL",
+    b"NULLIF",
+    b"COALESCE",
+    b"ELT",
+    b"COUNT",
+    b"LENGTH",
+    b"LEN",
+    b"MD5",
+    b"SHA1",
+    b"RAND",
+    b"FLOOR",
+    b"CEIL",
+    b"ROUND",
+    b"AES_ENCRYPT",
+    b"AES_DECRYPT",
+    b"REPLACE",
+    b"REVERSE",
+    b"LOWER",
+    b"UPPER",
+    b"LCASE",
+    b"UCASE",
+    b"TRIM",
+    b"INSTR",
+    b"LOCATE",
+    b"POSITION",
+    b"STRCMP",
+    b"FIELD",
+    b"MAKE_SET",
+    b"EXPORT_SET",
+    b"BIN",
+    b"OCT",
+    b"CONV",
+    b"SPACE",
+    b"REPEAT",
+    b"LPAD",
+    b"RPAD",
+    b"NOW",
+    b"SYSDATE",
+    b"CONNECTION_ID",
+    b"LAST_INSERT_ID",
+    b"ROW_COUNT",
+    b"UUID",
+    b"WAITFOR",
+    b"TO_CHAR",
+    b"TO_NUMBER",
+    b"BITAND",
+    b"NVL",
+    b"DECODE",
+    b"ROWNUM",
+    b"ROW",
+    b"EXISTS",
+    b"MAX",
+    b"MIN",
+    b"SUM",
+    b"AVG",
+    b"ABS",
+    b"COS",
+    b"SIN",
+    b"PI",
+    b"POW",
+    b"POWER",
+    b"SQRT",
+    b"LOG",
+    b"GREATEST",
+    b"LEAST",
+    b"QUOTENAME",
+    b"OBJECT_ID",
+    b"HOST_NAME",
+    b"SERVERPROPERTY",
+    b"IS_SRVROLEMEMBER",
+    b"CURRENT_DATABASE",
+    b"PG_USER",
+    b"INET_SERVER_ADDR",
+    b"ENCODE",
+    b"DECODE",
+    b"BASE64",
+    b"FROM_BASE64",
+    b"TO_BASE64",
+    b"CHARSET",
+    b"COLLATION",
+    b"COERCIBILITY",
+    b"UNICODE",
+    b"SOUNDEX",
+    b"JSON_EXTRACT",
+    b"XMLTYPE",
+    b"EXTRACT",
+    b"RLIKE",
+    b"REGEXP_LIKE",
+    b"REGEXP_SUBSTR",
+    b"IIF",
+    b"CHOOSE",
+    b"SQLITE_VERSION",
+    b"TYPEOF",
+    b"ZEROBLOB",
+    b"GLOB",
+    b"INSERT",
+    b"VALUES",
+    b"BINARY",
+    b"UNCOMPRESS",
+    b"COMPRESS",
+    b"ENCRYPT",
+    b"PASSWORD",
+    b"OLD_PASSWORD",
+    b"STDDEV",
+];
+
+// === judge ===
+
+/// Where the grammar walk is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Expecting an operand (after an operator, `(`, `,`, a clause keyword…).
+    Operand,
+    /// After a complete operand.
+    After,
+    /// After an operand and an alias word: another word is a syntax error.
+    AfterAlias,
+    /// After `;`: a new statement must start.
+    Stmt,
+    /// After `ORDER`/`GROUP`: `BY` must follow.
+    NeedBy,
+}
+
+fn class_char(t: Tok) -> char {
+    match t {
+        Tok::Str { .. } => 's',
+        Tok::Num { .. } => '1',
+        Tok::Word => 'n',
+        Tok::Kw(Kw::Union) => 'U',
+        Tok::Kw(Kw::Select | Kw::Stmt | Kw::Set) => 'E',
+        Tok::Kw(Kw::CmpWord) => 'o',
+        Tok::Kw(Kw::Not) => '!',
+        Tok::Kw(Kw::Literal) => 'v',
+        Tok::Kw(_) => 'k',
+        Tok::Func { .. } => 'f',
+        Tok::Var { .. } => 'v',
+        Tok::Cmp | Tok::Op | Tok::Star => 'o',
+        Tok::Logic => '&',
+        Tok::LParen => '(',
+        Tok::RParen => ')',
+        Tok::Comma => ',',
+        Tok::Semi => ';',
+        Tok::Dot => '.',
+        Tok::LineComment | Tok::BlockComment => 'c',
+        Tok::Other => '?',
+    }
+}
+
+/// Walks one context and returns a match when the stream is plausible SQL with
+/// enough evidence.
+fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
+    let q = match ctx {
+        Context::Bare => None,
+        Context::Single => Some(b'\''),
+        Context::Double => Some(b'"'),
+    };
+    let mut lex = Lexer::new(b, q);
+    let mut st = State::Operand;
+    let mut score: u32 = 0;
+    let mut cmp_points = 0u32;
+    let mut fp = String::new();
+    let mut n = 0usize; // code tokens consumed (comments excluded)
+    let mut prev = Tok::Other;
+    let mut broke = false;
+    // The most recent logic operator, for tautology detection (`OR 1=1`).
+    let mut after_logic: u8 = 0; // 0 none, 1 saw operand after logic, 2 saw cmp after that
+    let mut saw_select = false;
+    let mut depth: i64 = 0;
+
+    if q.is_some() {
+        // The first token is the tail of the literal the value closes.
+        match lex.next() {
+            Some(Token {
+                tok: Tok::Str { closed: true },
+                ..
+            }) => {
+                score += 1;
+                fp.push('s');
+                n = 1;
+                prev = Tok::Str { closed: true };
+                st = State::After;
+            }
+            _ => return None,
+        }
+    }
+
+    for t in lex.by_ref() {
+        let tok = t.tok;
+        if fp.len() < 16 {
+            fp.push(class_char(tok));
+        }
+        match tok {
+            Tok::LineComment => {
+                if n > 0 {
+                    score += 1;
+                    // `admin'--` / `admin'#`: cutting the query right after the
+                    // literal is the classic login bypass.
+                    if n == 1 && q.is_some() {
+                        score += 1;
+                    }
+                }
+                if st == State::Operand && !matches!(prev, Tok::Kw(Kw::Select)) && n > 0 {
+                    // `1 OR --`: an incomplete expression is not a query.
+                    if !matches!(prev, Tok::LParen) {
+                        broke = true;
+                    }
+                }
+                break;
+            }
+            Tok::BlockComment => {
+                // A comment between code tokens is a classic keyword splitter.
+                if n > 0 {
+                    score += 1;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let next = step(st, tok, prev, n == 0);
+        let Some(next_state) = next else {
+            broke = true;
+            break;
+        };
+        // Evidence.
+        match tok {
+            Tok::Kw(Kw::Union) => score += 2,
+            Tok::Kw(Kw::Select) => {
+                score += if matches!(prev, Tok::Kw(Kw::Union) | Tok::Kw(Kw::Modifier)) {
+                    3
+                } else {
+                    2
+                };
+                if matches!(prev, Tok::Semi) {
+                    score += 2;
+                }
+                saw_select = true;
+            }
+            Tok::Kw(Kw::Stmt) => score += if matches!(prev, Tok::Semi) { 4 } else { 2 },
+            Tok::Kw(Kw::Set) if matches!(prev, Tok::Semi) => score += 1,
+            Tok::Kw(Kw::Clause) => {
+                score += if saw_select { 2 } else { 1 };
+            }
+            Tok::Kw(Kw::By) => score += 1,
+            Tok::Kw(Kw::Target) => score += 1,
+            Tok::Kw(Kw::Case) if matches!(prev, Tok::LParen) => score += 1,
+            Tok::Func { risky: true, .. } => score += 4,
+            Tok::Func { known: true, .. } => score += 2,
+            Tok::Var { sys: true } => score += 2,
+            Tok::Var { sys: false } => score += 1,
+            Tok::Num { hex: true } => score += 1,
+            Tok::Logic => {
+                score += 1;
+                after_logic = 1;
+            }
+            Tok::Cmp | Tok::Kw(Kw::CmpWord) => {
+                if cmp_points < 2 {
+                    score += 1;
+                    cmp_points += 1;
+                }
+                if after_logic == 1 {
+                    // `OR x = y`: the tautology/contradiction shape.
+                    score += 1;
+                    after_logic = 2;
+                }
+            }
+            Tok::Semi => {}
+            Tok::RParen => {
+                depth -= 1;
+                if depth < 0 && n <= 2 {
+                    // Closing a parenthesis the value never opened: breaking out of
+                    // the surrounding query.
+                    score += 1;
+                }
+            }
+            Tok::LParen => depth += 1,
+            _ => {}
+        }
+        if !matches!(tok, Tok::Cmp | Tok::Kw(Kw::CmpWord)) && after_logic == 2 {
+            after_logic = 0;
+        }
+        prev = tok;
+        st = next_state;
+        n += 1;
+    }
+    // Ending where an operand is still owed is an incomplete query.
+    if !broke && matches!(st, State::Operand | State::NeedBy) && n > 0 && !matches!(prev, Tok::Semi)
+    {
+        // …unless the stream ended on a comment (already handled) or is a bare
+        // `SELECT`-less fragment; treat as broken.
+        if !matches!(prev, Tok::LineComment) {
+            broke = true;
+        }
+    }
+    let ok = if broke {
+        n >= LONG_PREFIX && score >= PREFIX_THRESHOLD
+    } else {
+        score >= THRESHOLD
+    };
+    if !ok {
+        return None;
+    }
+    let mut fingerprint = String::with_capacity(fp.len() + 2);
+    let _ = write!(fingerprint, "{fp}");
+    Some(SqliMatch {
+        context: ctx,
+        score,
+        fingerprint,
+    })
+}
+
+/// The grammar: which token may follow in which state. `None` is a syntax error.
+fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
+    use State::*;
+    Some(match st {
+        NeedBy => match tok {
+            Tok::Kw(Kw::By) => Operand,
+            _ => return None,
+        },
+        Stmt => match tok {
+            Tok::Kw(Kw::Select | Kw::Stmt | Kw::Set) | Tok::LParen => Operand,
+            Tok::Func { .. } => Operand,
+            Tok::Semi => Stmt,
+            _ => return None,
+        },
+        Operand => match tok {
+            Tok::Str { .. } | Tok::Num { .. } | Tok::Var { .. } | Tok::Kw(Kw::Literal) => After,
+            Tok::Word => After,
+            Tok::Func { .. } | Tok::LParen => Operand,
+            Tok::Op | Tok::Kw(Kw::Not) => Operand,
+            // `SELECT *`, `COUNT(*)`, `t.*`.
+            Tok::Star
+                if start || matches!(prev, Tok::Kw(_) | Tok::LParen | Tok::Comma | Tok::Dot) =>
+            {
+                After
+            }
+            Tok::Kw(Kw::Select | Kw::Modifier | Kw::Case) => Operand,
+            Tok::Kw(Kw::Stmt) if start || matches!(prev, Tok::LParen | Tok::Semi) => Operand,
+            Tok::Kw(Kw::Set) if start || matches!(prev, Tok::Semi) => Operand,
+            Tok::Kw(Kw::Target) => After,
+            // A value that closes the surrounding parenthesis or statement first.
+            Tok::RParen if start || matches!(prev, Tok::LParen | Tok::RParen) => After,
+            Tok::Semi if start => Stmt,
+            _ => return None,
+        },
+        After | AfterAlias => match tok {
+            Tok::Cmp | Tok::Op | Tok::Star | Tok::Logic | Tok::Kw(Kw::CmpWord | Kw::Not) => Operand,
+            Tok::Comma | Tok::Dot => Operand,
+            Tok::RParen => After,
+            Tok::Kw(Kw::Clause | Kw::Union | Kw::Case | Kw::Set) => Operand,
+            Tok::Kw(Kw::OrderGroup) => NeedBy,
+            Tok::Kw(Kw::Order | Kw::Target | Kw::Literal) => After,
+            Tok::Kw(Kw::Modifier) => Operand,
+            Tok::Kw(Kw::As) => Operand,
+            Tok::Semi => Stmt,
+            // `1 sleep(5)` is not SQL, but `1 (` neither; `')` then `(` no.
+            Tok::Word if st == After && !matches!(prev, Tok::Kw(_)) => AfterAlias,
+            // MySQL concatenates adjacent literals: `'a' 'b'`.
+            Tok::Str { .. } if matches!(prev, Tok::Str { .. }) => After,
+            Tok::Kw(Kw::Select) if matches!(prev, Tok::Kw(Kw::Union)) => Operand,
+            _ => return None,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,2 @@
+//! Unit tests for the SQL tokenizer and judge.
+use super::*;

@@ -1,0 +1,2 @@
+//! Tests for the inspection pipeline as a whole.
+use super::*;

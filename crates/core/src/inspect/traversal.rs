@@ -1,0 +1,194 @@
+//! Path traversal and local/remote file inclusion.
+//!
+//! Looks for `../` and `..\` sequences (including Tomcat's `..;/` and filter-dodging
+//! `....//`, which still contain the pair), paths of files attackers read first
+//! (`/etc/passwd`, `win.ini`, `/proc/self/environ`…), stream wrappers that turn an
+//! include into code execution (`php://filter`, `expect://`, `phar://`…), and NUL
+//! bytes that truncate an extension check. One linear pass per pattern family.
+
+use super::{severity, Detector, Hit};
+
+/// Files whose path in a parameter only makes sense as an attack.
+const SENSITIVE: &[&str] = &[
+    "/etc/passwd",
+    "/etc/shadow",
+    "/etc/group",
+    "/etc/hosts",
+    "/etc/issue",
+    "/etc/motd",
+    "/etc/crontab",
+    "/etc/sudoers",
+    "/etc/fstab",
+    "/etc/hostname",
+    "/etc/resolv.conf",
+    "/proc/self/",
+    "/proc/version",
+    "/proc/cpuinfo",
+    "/proc/1/",
+    "/var/log/",
+    "/root/",
+    "/.ssh/",
+    "id_rsa",
+    "authorized_keys",
+    ".bash_history",
+    "/.htaccess",
+    "/.htpasswd",
+    "web.config",
+    "wp-config.php",
+    "/.git/",
+    "/.env",
+    "/.aws/credentials",
+    "/web-inf/",
+    "/meta-inf/",
+    "boot.ini",
+    "win.ini",
+    "system.ini",
+    "\\windows\\",
+    "/windows/",
+    "\\system32\\",
+    "/system32/",
+    "\\winnt\\",
+    "/winnt/",
+    "c:\\",
+    "/var/run/secrets/",
+    "/etc/kubernetes/",
+    "/.docker/",
+    "/etc/nginx/",
+    "/etc/apache2/",
+    "/etc/httpd/",
+    "/etc/mysql/",
+    "/usr/local/etc/",
+    "/bin/sh",
+    "/bin/bash",
+    "/dev/tcp/",
+    "/etc/profile",
+    "/.bashrc",
+    "/.profile",
+    "/etc/security/",
+];
+
+/// Stream wrappers and schemes that read local files or run code when included.
+const WRAPPERS: &[&str] = &[
+    "php://",
+    "file://",
+    "zip://",
+    "phar://",
+    "expect://",
+    "glob://",
+    "data://",
+    "compress.zlib://",
+    "compress.bzip2://",
+    "ogg://",
+    "rar://",
+    "ssh2.",
+    "jar:file:",
+    "jar:http",
+    "netdoc:",
+];
+
+fn hit(sev: u32, reason: &'static str) -> Option<Hit> {
+    Some(Hit {
+        detector: Detector::Traversal,
+        severity: sev,
+        reason,
+    })
+}
+
+/// Checks one decoded form. `path_segment` is true for URL path segments, where a
+/// segment that *is* `..` can only be traversal (the gateway canonicalised the path
+/// it routed on, so one reaching here came double-encoded).
+pub fn check(s: &str, path_segment: bool) -> Option<Hit> {
+    let b = s.as_bytes();
+    if path_segment && (s == ".." || s.starts_with("../") || s.starts_with("..\\")) {
+        return hit(severity::CRITICAL, "dot-dot-segment");
+    }
+    let mut dots = 0usize;
+    let mut i = 0;
+    while let Some(off) = memchr::memmem::find(&b[i..], b"..") {
+        let p = i + off;
+        let next = b.get(p + 2).copied();
+        let prev = if p == 0 { None } else { Some(b[p - 1]) };
+        let sep_after = matches!(next, Some(b'/' | b'\\'))
+            || (next == Some(b';') && b.get(p + 3) == Some(&b'/'));
+        let sep_before = matches!(
+            prev,
+            None | Some(b'/' | b'\\' | b'=' | b'.' | b'"' | b'\'' | b':')
+        );
+        if sep_after && sep_before {
+            dots += 1;
+        }
+        i = p + 2;
+    }
+    if dots >= 2 {
+        return hit(severity::CRITICAL, "dot-dot-sequence");
+    }
+    let lower = s.to_ascii_lowercase();
+    if !lower
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || c == b' ')
+    {
+        for w in WRAPPERS {
+            if lower.contains(w) {
+                return hit(severity::CRITICAL, "stream-wrapper");
+            }
+        }
+        for f in SENSITIVE {
+            if lower.contains(f) {
+                // A known file reached by traversal or as an absolute path.
+                return hit(severity::CRITICAL, "sensitive-file");
+            }
+        }
+    }
+    if dots == 1 {
+        return hit(severity::WARNING, "dot-dot-sequence");
+    }
+    if b.contains(&0) {
+        return hit(severity::WARNING, "nul-byte");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sev(s: &str) -> u32 {
+        check(s, false).map_or(0, |h| h.severity)
+    }
+
+    #[test]
+    fn attacks() {
+        for s in [
+            "../../../../etc/passwd",
+            "..\\..\\windows\\win.ini",
+            "....//....//etc/hosts",
+            "/etc/passwd",
+            "php://filter/convert.base64-encode/resource=index.php",
+            "file:///etc/shadow",
+            "..;/..;/WEB-INF/web.xml",
+            "C:\\boot.ini",
+            "/proc/self/environ",
+        ] {
+            assert_eq!(sev(s), severity::CRITICAL, "{s}");
+        }
+        assert_eq!(
+            check("..", true).map(|h| h.severity),
+            Some(severity::CRITICAL)
+        );
+    }
+
+    #[test]
+    fn benign() {
+        for s in [
+            "Wait... what?",
+            "v1.2..3",
+            "see ../docs",
+            "etc/passwords are secret",
+            "1..10",
+            "a.b.c",
+            "docs/index.html",
+        ] {
+            assert!(sev(s) < severity::CRITICAL, "{s}");
+        }
+    }
+}

@@ -1,0 +1,688 @@
+//! Cross-site scripting and template-injection detection, HTML- and JavaScript-aware.
+//!
+//! The value is scanned once for the places a browser would start running script:
+//! - tags, read the way an HTML5 tokenizer reads them (`<` + letter, attributes split
+//!   on whitespace, `/`, `=`), flagging script-capable elements (`script`, `iframe`,
+//!   `svg`, `math`, `object`…), event-handler attributes (any name starting `on`),
+//!   and URL attributes holding `javascript:`/`vbscript:`/`data:text/html`;
+//! - attribute break-outs without a tag (`" onmouseover=…`);
+//! - script URIs anywhere, tolerant of the tabs/newlines browsers strip from schemes;
+//! - JavaScript sinks right after a string or statement break (`'-alert(1)-'`,
+//!   `";eval(name)//`), including tagged templates (`alert`1``);
+//! - server- and client-side template markers (`{{…}}`, `${…}`, `<%= %>`, `#{…}`).
+//!
+//! Plain rich text (`<b>`, `<p>`, `<a href="https://…">`) passes. The scan moves
+//! forward only, so it is linear in the input.
+
+use super::{severity, Detector, Hit};
+
+/// Element names that run script or load active content by themselves.
+const DANGEROUS_TAGS: &[&str] = &[
+    "script",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "svg",
+    "math",
+    "base",
+    "meta",
+    "link",
+    "style",
+    "xml",
+    "import",
+    "isindex",
+    "animate",
+    "set",
+    "handler",
+    "listener",
+    "vmlframe",
+    "portal",
+    "xss",
+    "layer",
+    "ilayer",
+    "bgsound",
+    "template",
+    "noscript",
+    "xmp",
+    "plaintext",
+    "animatetransform",
+    "animatemotion",
+    "foreignobject",
+    "use",
+    "param",
+];
+
+/// Attributes whose value is a URL a browser may navigate to or load.
+const URL_ATTRS: &[&str] = &[
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "data",
+    "xlink:href",
+    "background",
+    "dynsrc",
+    "lowsrc",
+    "poster",
+    "codebase",
+    "srcdoc",
+    "content",
+    "values",
+    "to",
+    "from",
+    "by",
+    "style",
+    "datasrc",
+    "code",
+    "lang",
+    "language",
+    "folder",
+    "ping",
+    "cite",
+    "longdesc",
+    "usemap",
+    "profile",
+    "manifest",
+    "srcset",
+    "imagesrcset",
+];
+
+/// JavaScript functions and objects an XSS proof uses to show execution or steal.
+const SINKS: &[&str] = &[
+    "alert",
+    "prompt",
+    "confirm",
+    "eval",
+    "print",
+    "settimeout",
+    "setinterval",
+    "function",
+    "fetch",
+    "import",
+    "atob",
+    "fromcharcode",
+    "write",
+    "writeln",
+    "open",
+    "constructor",
+    "execscript",
+    "msgbox",
+    "unescape",
+    "decodeuricomponent",
+    "top",
+    "parent",
+    "self",
+    "window",
+    "globalthis",
+    "xmlhttprequest",
+    "navigator",
+    "location",
+];
+
+fn hit(sev: u32, reason: &'static str) -> Option<Hit> {
+    Some(Hit {
+        detector: Detector::Xss,
+        severity: sev,
+        reason,
+    })
+}
+
+/// Checks one decoded form of a value.
+pub fn check(s: &str) -> Option<Hit> {
+    let b = s.as_bytes();
+    let mut best: Option<Hit> = None;
+    if memchr::memchr(b'<', b).is_some() {
+        keep(&mut best, tags(b));
+        if best.is_some_and(|h| h.severity >= severity::CRITICAL) {
+            return best;
+        }
+    }
+    keep(&mut best, script_uri(b));
+    keep(&mut best, attribute_breakout(b));
+    keep(&mut best, js_sink(b));
+    keep(&mut best, template(b));
+    keep(&mut best, css(b));
+    best
+}
+
+/// Keeps the more severe of two hits.
+fn keep(best: &mut Option<Hit>, h: Option<Hit>) {
+    if let Some(h) = h {
+        if best.is_none_or(|x| h.severity > x.severity) {
+            *best = Some(h);
+        }
+    }
+}
+
+// === tags ===
+
+fn tags(b: &[u8]) -> Option<Hit> {
+    let mut i = 0;
+    let mut best = None;
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
+        let lt = i + off;
+        let mut j = lt + 1;
+        // NULs inside tag openers are dropped by old browsers.
+        while j < b.len() && b[j] == 0 {
+            j += 1;
+        }
+        let closing = b.get(j) == Some(&b'/');
+        if closing {
+            j += 1;
+        }
+        if b.get(j) == Some(&b'%') && b.get(j + 1) == Some(&b'=') {
+            return hit(severity::CRITICAL, "server-template");
+        }
+        if b.get(j) == Some(&b'!') && b.get(j + 1) == Some(&b'[') {
+            // `<![CDATA[` hides markup from filters but not from XML-aware browsers.
+            best = hit(severity::WARNING, "cdata-in-value");
+        }
+        if !b.get(j).is_some_and(u8::is_ascii_alphabetic) {
+            i = lt + 1;
+            continue;
+        }
+        let name_start = j;
+        while j < b.len() && !matches!(b[j], b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'/' | b'>') {
+            j += 1;
+        }
+        let name = &b[name_start..j];
+        if DANGEROUS_TAGS
+            .iter()
+            .any(|t| name.eq_ignore_ascii_case(t.as_bytes()))
+        {
+            return hit(
+                severity::CRITICAL,
+                if closing {
+                    "closing-script-tag"
+                } else {
+                    "dangerous-tag"
+                },
+            );
+        }
+        if closing {
+            i = j;
+            continue;
+        }
+        match attributes(b, j) {
+            (Some(h), _) => return Some(h),
+            (None, end) => i = end.max(lt + 1),
+        }
+    }
+    best
+}
+
+/// Reads attributes from `j` (just after the tag name) to the end of the tag.
+/// Returns a hit if one is dangerous, and where the tag ended.
+fn attributes(b: &[u8], mut j: usize) -> (Option<Hit>, usize) {
+    loop {
+        while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'/' | 0) {
+            j += 1;
+        }
+        if j >= b.len() || b[j] == b'>' {
+            return (None, j);
+        }
+        if b[j] == b'<' {
+            // A new tag starts; let the caller look at it.
+            return (None, j);
+        }
+        let ns = j;
+        j += 1;
+        while j < b.len()
+            && !matches!(
+                b[j],
+                b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'/' | b'>' | b'='
+            )
+        {
+            j += 1;
+        }
+        let name = &b[ns..j];
+        // Any attribute named on… is an event handler to a browser (unknown ones are
+        // harmless, but nobody writes them in user content).
+        if name.len() > 2 && name[..2].eq_ignore_ascii_case(b"on") {
+            return (hit(severity::CRITICAL, "event-handler"), j);
+        }
+        while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\n' | b'\r' | 0x0c) {
+            j += 1;
+        }
+        if b.get(j) != Some(&b'=') {
+            continue;
+        }
+        j += 1;
+        while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\n' | b'\r' | 0x0c) {
+            j += 1;
+        }
+        let (vs, ve, next) = match b.get(j) {
+            Some(&q @ (b'"' | b'\'' | b'`')) => {
+                let end = memchr::memchr(q, &b[j + 1..]).map_or(b.len(), |o| j + 1 + o);
+                (j + 1, end, (end + 1).min(b.len()))
+            }
+            _ => {
+                let mut e = j;
+                while e < b.len() && !matches!(b[e], b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'>') {
+                    e += 1;
+                }
+                (j, e, e)
+            }
+        };
+        let value = &b[vs..ve];
+        let lname = name.to_ascii_lowercase();
+        if URL_ATTRS.iter().any(|a| lname == a.as_bytes()) {
+            if script_uri(value).is_some() {
+                return (hit(severity::CRITICAL, "script-uri-attribute"), next);
+            }
+            if lname == b"style" && css(value).is_some() {
+                return (hit(severity::CRITICAL, "style-expression"), next);
+            }
+            if lname == b"srcdoc" && memchr::memchr(b'<', value).is_some() {
+                return (hit(severity::CRITICAL, "srcdoc-markup"), next);
+            }
+        }
+        j = next;
+    }
+}
+
+// === script URIs ===
+
+/// Schemes that run script or render attacker HTML when navigated to.
+const SCHEMES: &[&[u8]] = &[b"javascript:", b"vbscript:", b"livescript:", b"mocha:"];
+
+/// Finds `javascript:` and friends, skipping the tab, newline and NUL characters a
+/// browser strips from inside a scheme (`java&#09;script:` after entity decoding).
+fn script_uri(b: &[u8]) -> Option<Hit> {
+    for (i, &c) in b.iter().enumerate() {
+        let lc = c.to_ascii_lowercase();
+        if !matches!(lc, b'j' | b'v' | b'l' | b'm' | b'd') {
+            continue;
+        }
+        // A scheme starts a token; `ajavascript:` is not one.
+        if i > 0 && b[i - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        for s in SCHEMES {
+            if matches_loose(&b[i..], s) {
+                return hit(severity::CRITICAL, "script-uri");
+            }
+        }
+        if lc == b'd' && matches_loose(&b[i..], b"data:") {
+            let rest = &b[i + 5..];
+            let head: Vec<u8> = rest.iter().take(40).map(u8::to_ascii_lowercase).collect();
+            if head.starts_with(b"text/html")
+                || head.starts_with(b"image/svg")
+                || head.starts_with(b"application/x")
+                || head.starts_with(b"text/javascript")
+                || head.starts_with(b"application/javascript")
+                || head.starts_with(b"text/xml")
+                || head.starts_with(b",<")
+                || head.starts_with(b";base64,pht")
+            {
+                return hit(severity::CRITICAL, "data-uri");
+            }
+        }
+    }
+    None
+}
+
+/// Case-insensitive prefix match ignoring tab, CR, LF and NUL between letters.
+fn matches_loose(b: &[u8], pat: &[u8]) -> bool {
+    let mut i = 0;
+    let mut skipped = 0;
+    for &p in pat {
+        while i < b.len() && matches!(b[i], b'\t' | b'\n' | b'\r' | 0) && skipped < 16 {
+            i += 1;
+            skipped += 1;
+        }
+        if i >= b.len() || b[i].to_ascii_lowercase() != p {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+// === attribute break-out ===
+
+/// `" onmouseover=alert(1) x="` or `' autofocus onfocus='…`: a quote (or `/`) ends
+/// the attribute the value sits in, then an event handler follows.
+fn attribute_breakout(b: &[u8]) -> Option<Hit> {
+    let mut i = 0;
+    while i + 2 < b.len() {
+        let Some(off) = memchr::memchr2(b'o', b'O', &b[i..]) else {
+            break;
+        };
+        let p = i + off;
+        i = p + 1;
+        if !b.get(p + 1).is_some_and(|c| c.eq_ignore_ascii_case(&b'n')) {
+            continue;
+        }
+        // Preceded by whitespace/`/` that is itself preceded by a quote somewhere
+        // before: the shape of leaving an attribute value.
+        let before = if p == 0 { b' ' } else { b[p - 1] };
+        if !matches!(
+            before,
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'/' | b'"' | b'\'' | b'`'
+        ) {
+            continue;
+        }
+        let mut j = p + 2;
+        while j < b.len() && b[j].is_ascii_alphabetic() {
+            j += 1;
+        }
+        if j - p < 5 {
+            continue;
+        }
+        let mut k = j;
+        while k < b.len() && matches!(b[k], b' ' | b'\t' | b'\n' | b'\r' | 0x0c) {
+            k += 1;
+        }
+        if b.get(k) != Some(&b'=') {
+            continue;
+        }
+        let name = b[p..j].to_ascii_lowercase();
+        let quote_before = b[..p].iter().any(|c| matches!(c, b'"' | b'\'' | b'`'));
+        if is_event(&name) && (quote_before || p == 0 || b[p - 1] == b'/') {
+            return hit(severity::CRITICAL, "attribute-event-handler");
+        }
+        if is_event(&name) {
+            return hit(severity::WARNING, "event-handler-text");
+        }
+    }
+    None
+}
+
+/// Event-handler attribute names (the common ones; unknown `on*` names inside real
+/// tags are caught by [`attributes`] regardless).
+fn is_event(name: &[u8]) -> bool {
+    const EVENTS: &[&str] = &[
+        "onload",
+        "onerror",
+        "onclick",
+        "ondblclick",
+        "onmouseover",
+        "onmouseout",
+        "onmousemove",
+        "onmousedown",
+        "onmouseup",
+        "onmouseenter",
+        "onmouseleave",
+        "onfocus",
+        "onblur",
+        "onfocusin",
+        "onfocusout",
+        "onchange",
+        "oninput",
+        "onsubmit",
+        "onreset",
+        "onselect",
+        "onkeydown",
+        "onkeyup",
+        "onkeypress",
+        "onabort",
+        "onanimationstart",
+        "onanimationend",
+        "onanimationiteration",
+        "ontransitionend",
+        "ontoggle",
+        "onbeforeunload",
+        "onunload",
+        "onpageshow",
+        "onhashchange",
+        "onpopstate",
+        "onresize",
+        "onscroll",
+        "onwheel",
+        "oncopy",
+        "oncut",
+        "onpaste",
+        "ondrag",
+        "ondrop",
+        "ondragstart",
+        "ondragend",
+        "ondragover",
+        "ondragenter",
+        "ondragleave",
+        "onplay",
+        "onplaying",
+        "onpause",
+        "onended",
+        "oncanplay",
+        "onloadstart",
+        "onloadeddata",
+        "onprogress",
+        "ontimeupdate",
+        "onvolumechange",
+        "onpointerdown",
+        "onpointerup",
+        "onpointerover",
+        "onpointerenter",
+        "onpointermove",
+        "ontouchstart",
+        "ontouchend",
+        "ontouchmove",
+        "oncontextmenu",
+        "onauxclick",
+        "onbegin",
+        "onend",
+        "onrepeat",
+        "onstart",
+        "onfinish",
+        "onbounce",
+        "onshow",
+        "onmessage",
+        "onsearch",
+        "onformdata",
+        "oninvalid",
+        "onbeforeprint",
+        "onafterprint",
+        "onreadystatechange",
+        "onactivate",
+        "onbeforeactivate",
+        "onfilterchange",
+        "onpropertychange",
+        "onsecuritypolicyviolation",
+        "onselectstart",
+        "onselectionchange",
+        "onwebkitanimationstart",
+        "onbeforeinput",
+        "onbeforetoggle",
+        "oncuechange",
+        "onstorage",
+        "onoffline",
+        "ononline",
+        "onmousewheel",
+    ];
+    EVENTS.iter().any(|e| name == e.as_bytes())
+}
+
+// === JavaScript sinks ===
+
+/// `'-alert(1)-'`, `";confirm(1)//`, `\";alert(1);//`, ``alert`1` ``: a sink called
+/// right after something that ends a string or statement.
+fn js_sink(b: &[u8]) -> Option<Hit> {
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphabetic()
+            || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+        {
+            i += 1;
+            continue;
+        }
+        let ws = i;
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+            i += 1;
+        }
+        let word = &b[ws..i];
+        if word.len() < 3 || word.len() > 20 {
+            continue;
+        }
+        let lw = word.to_ascii_lowercase();
+        if !SINKS.iter().any(|s| lw == s.as_bytes()) {
+            continue;
+        }
+        let mut k = i;
+        while k < b.len() && matches!(b[k], b' ' | b'\t' | b'\n' | b'\r') {
+            k += 1;
+        }
+        let call = matches!(b.get(k), Some(b'(' | b'`'))
+            || (b.get(k) == Some(&b'.')
+                && matches!(
+                    &lw[..],
+                    b"top" | b"parent" | b"self" | b"window" | b"globalthis"
+                ))
+            || (b.get(k) == Some(&b'[')
+                && matches!(
+                    &lw[..],
+                    b"top" | b"parent" | b"self" | b"window" | b"globalthis"
+                ));
+        if !call {
+            continue;
+        }
+        if matches!(
+            &lw[..],
+            b"top"
+                | b"parent"
+                | b"self"
+                | b"window"
+                | b"globalthis"
+                | b"navigator"
+                | b"location"
+                | b"open"
+                | b"print"
+                | b"write"
+                | b"writeln"
+                | b"import"
+                | b"function"
+                | b"constructor"
+        ) && !b[i..].iter().take(40).any(|&c| c == b'(' || c == b'`')
+        {
+            continue;
+        }
+        // What comes before the sink, skipping blanks and property access.
+        let mut p = ws;
+        while p > 0 && matches!(b[p - 1], b' ' | b'\t' | b'\n' | b'\r' | b'.') {
+            p -= 1;
+        }
+        let prev = if p == 0 { None } else { Some(b[p - 1]) };
+        let breakout = matches!(
+            prev,
+            Some(
+                b'\''
+                    | b'"'
+                    | b'`'
+                    | b';'
+                    | b'+'
+                    | b'-'
+                    | b'*'
+                    | b'/'
+                    | b'|'
+                    | b'&'
+                    | b'('
+                    | b'{'
+                    | b'}'
+                    | b'='
+                    | b'>'
+                    | b','
+                    | b':'
+                    | b'!'
+                    | b'?'
+                    | b'~'
+                    | b'^'
+                    | b'%'
+                    | b'['
+                    | b']'
+                    | b'\\'
+            )
+        );
+        let strong = matches!(
+            &lw[..],
+            b"alert"
+                | b"prompt"
+                | b"confirm"
+                | b"eval"
+                | b"fromcharcode"
+                | b"settimeout"
+                | b"setinterval"
+                | b"atob"
+                | b"execscript"
+                | b"msgbox"
+        );
+        if breakout && strong {
+            return hit(severity::CRITICAL, "script-sink");
+        }
+        if (breakout || prev.is_none()) && (strong || b.get(k) == Some(&b'`')) {
+            return hit(severity::WARNING, "script-sink-text");
+        }
+    }
+    // `document.cookie` / `document.domain` are read by almost every stealing proof.
+    let lower_has = |pat: &[u8]| memchr::memmem::find(&b.to_ascii_lowercase(), pat).is_some();
+    if memchr::memmem::find(b, b"ocument").is_some()
+        && (lower_has(b"document.cookie")
+            || lower_has(b"document.domain")
+            || lower_has(b"document.location"))
+    {
+        return hit(severity::WARNING, "document-access");
+    }
+    None
+}
+
+// === templates ===
+
+/// Template-injection markers. `{{7*7}}` is the canonical probe; an expression with
+/// calls or property access inside the braces is treated as an attack.
+fn template(b: &[u8]) -> Option<Hit> {
+    let mut best = None;
+    for (open, close) in [
+        (&b"{{"[..], &b"}}"[..]),
+        (b"${", b"}"),
+        (b"#{", b"}"),
+        (b"{%", b"%}"),
+        (b"<%", b"%>"),
+        (b"*{", b"}"),
+        (b"@{", b"}"),
+    ] {
+        let Some(s) = memchr::memmem::find(b, open) else {
+            continue;
+        };
+        let Some(e) = memchr::memmem::find(&b[s + open.len()..], close) else {
+            continue;
+        };
+        let inner = &b[s + open.len()..s + open.len() + e];
+        if inner.iter().all(|c| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let active = inner
+            .iter()
+            .any(|c| matches!(c, b'(' | b'*' | b'.' | b'[' | b'+' | b'|' | b':' | b'_'))
+            || open == b"<%";
+        // `${jndi:ldap://…}` (Log4Shell) and `${7*7}` are expressions; `${HOME}` is a
+        // shell variable, left to the command-injection detector.
+        let sev = if active {
+            severity::CRITICAL
+        } else {
+            severity::WARNING
+        };
+        if best.is_none_or(|h: Hit| sev > h.severity) {
+            best = hit(sev, "template-expression");
+        }
+    }
+    best
+}
+
+// === CSS ===
+
+/// Script through CSS: IE `expression(`, `-moz-binding`, `behavior:` and
+/// `url(javascript:…)` (the last is caught as a script URI).
+fn css(b: &[u8]) -> Option<Hit> {
+    let lower = b.to_ascii_lowercase();
+    let found = |p: &[u8]| memchr::memmem::find(&lower, p).is_some();
+    if found(b"expression(")
+        || found(b"-moz-binding")
+        || found(b"behavior:")
+        || found(b"behaviour:")
+    {
+        return hit(severity::CRITICAL, "css-script");
+    }
+    None
+}
