@@ -167,6 +167,9 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Directory for the SQLite database, master key and development certificate.
     pub data_dir: PathBuf,
+    /// Proxies in front of the gateway (load balancers, an ingress calling
+    /// forward-auth) whose `X-Forwarded-For` is believed; from anyone else it is dropped.
+    pub trusted_proxies: Vec<crate::policy::Cidr>,
 }
 
 /// `[tls]`: the certificate the HTTPS listener presents.
@@ -508,6 +511,7 @@ struct RawServer {
     admin_listen: Sp<String>,
     public_url: Sp<String>,
     data_dir: Sp<String>,
+    trusted_proxies: Sp<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -803,12 +807,19 @@ impl Validator<'_> {
             PathBuf::from("./centinela-data"),
             |s| non_empty_path(s, "a directory such as \"/var/lib/centinela\""),
         );
+        let trusted_proxies = self.field(
+            &raw.trusted_proxies,
+            "server.trusted_proxies",
+            Vec::new(),
+            |list| list.iter().map(|s| s.parse()).collect(),
+        );
         ServerConfig {
             listen,
             http_redirect_listen,
             admin_listen,
             public_url,
             data_dir,
+            trusted_proxies,
         }
     }
 

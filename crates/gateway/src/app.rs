@@ -9,12 +9,12 @@
 //! an owner lookup that fails.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use centinela_core::headers::{harden_set_cookie, Action, HeaderPolicy};
-use centinela_core::policy::{self, Decision, Facts, NormalPath, Policy, Resolved, Subject};
+use centinela_core::policy::{self, Cidr, Decision, Facts, NormalPath, Policy, Resolved, Subject};
 use centinela_core::ratelimit::{Rate, RateLimits};
 use centinela_store::lookup::AppLookups;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -66,6 +66,10 @@ pub struct GatewayParts {
     pub headers: HeaderPolicy,
     /// Global rate limits.
     pub rate_limits: RateLimits,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<Cidr>,
+    /// The gateway's public URL (forward-auth answers link to its login page).
+    pub public_url: String,
 }
 
 #[derive(Debug)]
@@ -77,6 +81,8 @@ struct Inner {
     headers: HeaderPolicy,
     rate_limits: RateLimits,
     limiter: Limiter,
+    trusted_proxies: Vec<Cidr>,
+    public_url: String,
 }
 
 impl Gateway {
@@ -92,6 +98,8 @@ impl Gateway {
                 headers: parts.headers,
                 rate_limits: parts.rate_limits,
                 limiter: Limiter::default(),
+                trusted_proxies: parts.trusted_proxies,
+                public_url: parts.public_url,
             }),
         }
     }
@@ -112,15 +120,25 @@ impl Gateway {
     }
 
     async fn serve(self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
-        let ip_key = format!("ip:{}", peer.ip());
+        let client_ip = policy::net::client_address(
+            peer.ip(),
+            req.headers()
+                .get_all(X_FORWARDED_FOR)
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+            &self.inner.trusted_proxies,
+        );
+        let ip_key = format!("ip:{client_ip}");
         let resp = if let Some(r) =
             self.over_limit(&ip_key, self.inner.rate_limits.per_ip, "per address")
         {
             r
+        } else if req.uri().path() == FORWARD_AUTH_PATH {
+            self.forward_auth(&req, client_ip).await
         } else if is_own_path(req.uri().path()) {
-            self.inner.auth.handle(req, peer.ip()).await.map(boxed)
+            self.inner.auth.handle(req, client_ip).await.map(boxed)
         } else {
-            self.policy_and_proxy(req, peer).await
+            self.policy_and_proxy(req, peer, client_ip).await
         };
         let route = resp.extensions().get::<ForwardedBy>().map(|f| f.0);
         let csp = route
@@ -129,7 +147,45 @@ impl Gateway {
         harden(resp, &self.inner.headers, csp, route.is_some())
     }
 
-    async fn policy_and_proxy(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    /// Evaluates the policy, fetching record owners as rules ask for them. Returns
+    /// `NeedBody` for the caller to handle; `Err` is the answer when a lookup fails
+    /// (fail closed).
+    async fn decide(
+        &self,
+        facts: &Facts<'_>,
+        resolved: &mut Resolved,
+    ) -> Result<Decision, Response<Body>> {
+        loop {
+            match self.inner.policy.evaluate(facts, resolved) {
+                Decision::NeedLookup { lookup, key } => {
+                    if resolved.len() >= MAX_LOOKUPS_PER_REQUEST {
+                        return Ok(deny_internal("too many owner lookups for one request"));
+                    }
+                    match self.inner.lookups.owner(&lookup, &key).await {
+                        Ok(owner) => {
+                            resolved.insert((lookup, key), owner);
+                        }
+                        Err(e) => {
+                            tracing::warn!(lookup = %lookup, error = %e, "Owner lookup failed; denying");
+                            return Err(problem(
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                "unavailable",
+                                "the owner of this record could not be checked; try again shortly",
+                            ));
+                        }
+                    }
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    async fn policy_and_proxy(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        client_ip: IpAddr,
+    ) -> Response<Body> {
         let inner = &self.inner;
         let path = match policy::normalize(req.uri().path(), inner.policy.case) {
             Ok(p) => p,
@@ -163,70 +219,62 @@ impl Gateway {
         let query = parts.uri.query().map(str::to_owned);
 
         let mut resolved = Resolved::new();
-        let mut json_body: Option<serde_json::Value> = None;
         let mut buffered: Option<Bytes> = None;
         let mut body = Some(body);
-        let decision = loop {
+        let mut decision = {
             let facts = Facts {
                 method: &method,
                 host: host.as_deref(),
                 path: &path,
                 query: query.as_deref(),
-                client_ip: peer.ip(),
+                client_ip,
                 subject: subject.as_ref(),
-                json_body: json_body.as_ref(),
+                json_body: None,
             };
-            match inner.policy.evaluate(&facts, &resolved) {
-                Decision::NeedLookup { lookup, key } => {
-                    if resolved.len() >= MAX_LOOKUPS_PER_REQUEST {
-                        break deny_internal("too many owner lookups for one request");
-                    }
-                    match inner.lookups.owner(&lookup, &key).await {
-                        Ok(owner) => {
-                            resolved.insert((lookup, key), owner);
-                        }
-                        Err(e) => {
-                            tracing::warn!(lookup = %lookup, error = %e, "Owner lookup failed; denying");
-                            return problem(
-                                StatusCode::SERVICE_UNAVAILABLE,
-                                "unavailable",
-                                "the owner of this record could not be checked; try again shortly",
-                            );
-                        }
-                    }
-                }
-                Decision::NeedBody => {
-                    if json_body.is_some() {
-                        break deny_internal("policy asked for the body twice");
-                    }
-                    let Some(b) = body.take() else {
-                        break deny_internal("request body already consumed");
-                    };
-                    let bytes = match Limited::new(b, MAX_POLICY_BODY).collect().await {
-                        Ok(c) => c.to_bytes(),
-                        Err(_) => {
-                            return problem(
-                                StatusCode::PAYLOAD_TOO_LARGE,
-                                "body_too_large",
-                                "this request's body must be JSON of at most 1 MiB",
-                            )
-                        }
-                    };
-                    match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                        Ok(v) => json_body = Some(v),
-                        Err(_) => {
-                            return problem(
-                                StatusCode::BAD_REQUEST,
-                                "bad_json",
-                                "this request's body must be valid JSON",
-                            )
-                        }
-                    }
-                    buffered = Some(bytes);
-                }
-                other => break other,
+            match self.decide(&facts, &mut resolved).await {
+                Ok(d) => d,
+                Err(r) => return r,
             }
         };
+        if decision == Decision::NeedBody {
+            let Some(b) = body.take() else {
+                return problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                );
+            };
+            let Ok(collected) = Limited::new(b, MAX_POLICY_BODY).collect().await else {
+                return problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "this request's body must be JSON of at most 1 MiB",
+                );
+            };
+            let bytes = collected.to_bytes();
+            let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "bad_json",
+                    "this request's body must be valid JSON",
+                );
+            };
+            let facts = Facts {
+                method: &method,
+                host: host.as_deref(),
+                path: &path,
+                query: query.as_deref(),
+                client_ip,
+                subject: subject.as_ref(),
+                json_body: Some(&json),
+            };
+            decision = match self.decide(&facts, &mut resolved).await {
+                Ok(Decision::NeedBody) => deny_internal("policy asked for the body twice"),
+                Ok(d) => d,
+                Err(r) => return r,
+            };
+            buffered = Some(bytes);
+        }
 
         match decision {
             Decision::Allow { route: index, .. } => {
@@ -239,7 +287,7 @@ impl Gateway {
                 };
                 let caller = identity
                     .as_ref()
-                    .map_or_else(|| peer.ip().to_string(), |i| i.user_id.clone());
+                    .map_or_else(|| client_ip.to_string(), |i| i.user_id.clone());
                 if let Some(r) = self.over_limit(
                     &format!("route:{index}:{caller}"),
                     route.rate_limit,
@@ -257,6 +305,9 @@ impl Gateway {
                     .unwrap_or_default();
                 if let Ok(v) = HeaderValue::from_str(&route.name) {
                     extra.insert(ROUTE_HEADER, v);
+                }
+                if let Some(chain) = forwarded_chain(&parts.headers, peer.ip(), client_ip) {
+                    extra.insert(X_FORWARDED_FOR, chain);
                 }
                 let parts = with_canonical_path(parts, &path);
                 let mut resp = match (buffered, body) {
@@ -292,7 +343,7 @@ impl Gateway {
                     method = %method,
                     path = %path,
                     user = identity.as_ref().map_or("-", |i| i.username.as_str()),
-                    client = %peer.ip(),
+                    client = %client_ip,
                     reason = %reason,
                     "Access denied"
                 );
@@ -320,6 +371,142 @@ impl Handler for Gateway {
         Box::pin(self.clone().serve(req, peer))
     }
 }
+
+/// The forward-auth endpoint (nginx `auth_request`, ingress-nginx `auth-url`,
+/// Traefik `forwardAuth`).
+pub const FORWARD_AUTH_PATH: &str = "/_centinela/auth";
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// The `X-Forwarded-For` to send upstream when the peer is a trusted proxy: the chain
+/// it sent plus the peer itself. `None` otherwise (the proxy then sets the peer).
+fn forwarded_chain(h: &HeaderMap, peer: IpAddr, client: IpAddr) -> Option<HeaderValue> {
+    if client == peer {
+        return None;
+    }
+    let sent: Vec<&str> = h
+        .get_all(X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    HeaderValue::from_str(&format!("{}, {peer}", sent.join(", "))).ok()
+}
+
+/// The first value of the first header present among `names`.
+fn first_header<'a>(h: &'a HeaderMap, names: &[&str]) -> Option<&'a str> {
+    names
+        .iter()
+        .find_map(|n| h.get(*n).and_then(|v| v.to_str().ok()))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// What a forward-auth call asks about: method, host, path and query of the
+/// original request, from the headers each ingress uses.
+fn forward_auth_target(h: &HeaderMap) -> (String, Option<String>, String, Option<String>) {
+    let method = first_header(h, &["x-original-method", "x-forwarded-method"])
+        .unwrap_or("GET")
+        .to_ascii_uppercase();
+    let (mut host, target) = match first_header(h, &["x-original-uri", "x-forwarded-uri"]) {
+        Some(uri) => (None, uri.to_owned()),
+        None => match first_header(h, &["x-original-url"]).and_then(|u| u.parse::<Uri>().ok()) {
+            Some(uri) => (
+                uri.host().map(str::to_ascii_lowercase),
+                uri.path_and_query().map_or("/", |p| p.as_str()).to_owned(),
+            ),
+            None => (None, "/".to_owned()),
+        },
+    };
+    if let Some(h) = first_header(h, &["x-forwarded-host"]) {
+        host = Some(h.split(':').next().unwrap_or(h).to_ascii_lowercase());
+    }
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
+        None => (target, None),
+    };
+    (method, host, path, query)
+}
+
+impl Gateway {
+    /// Answers a forward-auth call: 200 with the identity headers when the policy
+    /// allows the original request, 401 with the login URL when signing in may help,
+    /// 403 otherwise. The ingress passes the original request's cookies and
+    /// `Authorization`, and says what was asked in `X-Original-*`/`X-Forwarded-*`.
+    async fn forward_auth<B>(&self, req: &Request<B>, client_ip: IpAddr) -> Response<Body> {
+        let h = req.headers();
+        let (method, host, raw_path, query) = forward_auth_target(h);
+        let deny = |status: StatusCode| {
+            let mut r = Response::new(full(""));
+            *r.status_mut() = status;
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        };
+        let Ok(path) = policy::normalize(&raw_path, self.inner.policy.case) else {
+            return deny(StatusCode::FORBIDDEN);
+        };
+        let identity = match self.inner.auth.identify(h).await {
+            Ok(i) => i,
+            Err(e) => return json_error(&e).map(boxed),
+        };
+        let subject = identity.as_ref().map(subject_of);
+        let facts = Facts {
+            method: &method,
+            host: host.as_deref(),
+            path: &path,
+            query: query.as_deref(),
+            client_ip,
+            subject: subject.as_ref(),
+            json_body: None,
+        };
+        let decision = match self.decide(&facts, &mut Resolved::new()).await {
+            Ok(d) => d,
+            Err(r) => return r,
+        };
+        match decision {
+            Decision::Allow { route, .. } => {
+                let mut r = deny(StatusCode::OK);
+                if let Some(extra) = identity.as_ref().and_then(identity_headers) {
+                    r.headers_mut().extend(extra);
+                }
+                if let Some(v) = self
+                    .inner
+                    .policy
+                    .routes
+                    .get(route)
+                    .and_then(|r| HeaderValue::from_str(&r.name).ok())
+                {
+                    r.headers_mut().insert(ROUTE_HEADER, v);
+                }
+                r
+            }
+            Decision::Deny {
+                sign_in_may_help: true,
+                ..
+            } => {
+                let mut r = deny(StatusCode::UNAUTHORIZED);
+                let mut login = format!("{}/_centinela/login?next=", self.inner.public_url);
+                login.extend(form_urlencoded::byte_serialize(path.encoded().as_bytes()));
+                if let Ok(v) = HeaderValue::from_str(&login) {
+                    r.headers_mut().insert(LOGIN_HEADER, v);
+                }
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"centinela\""),
+                );
+                r
+            }
+            Decision::Deny { reason, .. } => {
+                tracing::info!(method = %method, path = %path, client = %client_ip, reason = %reason, "Forward-auth denied");
+                deny(StatusCode::FORBIDDEN)
+            }
+            Decision::NeedBody | Decision::NeedLookup { .. } => deny(StatusCode::FORBIDDEN),
+        }
+    }
+}
+
+/// Header of a forward-auth 401 naming the login page to send the browser to.
+pub const LOGIN_HEADER: HeaderName = HeaderName::from_static("x-centinela-login");
 
 /// Marks a response that came from an upstream through route `.0`.
 #[derive(Clone, Copy, Debug)]

@@ -222,6 +222,8 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         lookups: context::app_lookups(&cfg)?,
         headers: cfg.headers.clone(),
         rate_limits: cfg.rate_limits,
+        trusted_proxies: cfg.server.trusted_proxies.clone(),
+        public_url: cfg.effective_public_url(),
     });
 
     let server = centinela_gateway::bind(ServerConfig {

@@ -37,6 +37,31 @@ impl Cidr {
     }
 }
 
+/// The client's address: `peer`, unless the peer is a trusted proxy, in which case the
+/// right-most address of `X-Forwarded-For` that is not itself a trusted proxy (the
+/// left part of the header is whatever the client wrote, so it is never believed
+/// past the first untrusted hop).
+pub fn client_address<'a>(
+    peer: IpAddr,
+    forwarded_for: impl Iterator<Item = &'a str>,
+    trusted: &[Cidr],
+) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let chain: Vec<&str> = forwarded_for.flat_map(|v| v.split(',')).collect();
+    for hop in chain.iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) if is_trusted(ip) => continue,
+            Ok(ip) => return ip,
+            // A malformed entry ends what can be believed.
+            Err(_) => return peer,
+        }
+    }
+    peer
+}
+
 impl FromStr for Cidr {
     type Err = String;
 
@@ -91,6 +116,35 @@ mod tests {
         assert!(c("10.0.0.0/8").contains(ip("::ffff:10.1.2.3")));
         assert!(c("2001:db8::/32").contains(ip("2001:db8:1::5")));
         assert!(!c("2001:db8::/32").contains(ip("10.0.0.1")));
+    }
+
+    #[test]
+    fn client_addresses() {
+        let trusted = [c("10.0.0.0/8")];
+        let xff = |v: &'static str| std::iter::once(v);
+        // An untrusted peer's header is ignored.
+        assert_eq!(
+            client_address(ip("203.0.113.5"), xff("1.2.3.4"), &trusted),
+            ip("203.0.113.5")
+        );
+        // A trusted proxy: the right-most untrusted hop.
+        assert_eq!(
+            client_address(ip("10.0.0.2"), xff("1.2.3.4, 198.51.100.7"), &trusted),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.2"), xff("198.51.100.7, 10.0.0.9"), &trusted),
+            ip("198.51.100.7")
+        );
+        // Garbage ends the chain of belief.
+        assert_eq!(
+            client_address(ip("10.0.0.2"), xff("nonsense"), &trusted),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.2"), std::iter::empty(), &trusted),
+            ip("10.0.0.2")
+        );
     }
 
     #[test]
