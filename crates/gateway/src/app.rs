@@ -23,6 +23,7 @@ use http::{Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
+use crate::assertion::Signer;
 use crate::auth::http::{is_own_path, json_error, AuthHttp};
 use crate::auth::service::{AuthError, AuthMethod, Identity};
 use crate::handler::{boxed, full, Body, BoxFuture, Handler};
@@ -70,6 +71,8 @@ pub struct GatewayParts {
     pub trusted_proxies: Vec<Cidr>,
     /// The gateway's public URL (forward-auth answers link to its login page).
     pub public_url: String,
+    /// Signs identity assertions to upstreams.
+    pub signer: Signer,
 }
 
 #[derive(Debug)]
@@ -83,6 +86,7 @@ struct Inner {
     limiter: Limiter,
     trusted_proxies: Vec<Cidr>,
     public_url: String,
+    signer: Signer,
 }
 
 impl Gateway {
@@ -100,6 +104,7 @@ impl Gateway {
                 limiter: Limiter::default(),
                 trusted_proxies: parts.trusted_proxies,
                 public_url: parts.public_url,
+                signer: parts.signer,
             }),
         }
     }
@@ -135,6 +140,17 @@ impl Gateway {
             r
         } else if req.uri().path() == FORWARD_AUTH_PATH {
             self.forward_auth(&req, client_ip).await
+        } else if req.uri().path() == JWKS_PATH {
+            let mut r = Response::new(full(self.inner.signer.jwks().to_string()));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/jwk-set+json"),
+            );
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            );
+            r
         } else if is_own_path(req.uri().path()) {
             self.inner.auth.handle(req, client_ip).await.map(boxed)
         } else {
@@ -306,6 +322,14 @@ impl Gateway {
                 if let Ok(v) = HeaderValue::from_str(&route.name) {
                     extra.insert(ROUTE_HEADER, v);
                 }
+                if let Some(who) = &identity {
+                    let jwt = inner
+                        .signer
+                        .sign(who, &route.upstream, &route.name, unix_now());
+                    if let Ok(v) = HeaderValue::from_str(&jwt) {
+                        extra.insert(ASSERTION_HEADER, v);
+                    }
+                }
                 if let Some(chain) = forwarded_chain(&parts.headers, peer.ip(), client_ip) {
                     extra.insert(X_FORWARDED_FOR, chain);
                 }
@@ -370,6 +394,17 @@ impl Handler for Gateway {
     fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> BoxFuture<Response<Body>> {
         Box::pin(self.clone().serve(req, peer))
     }
+}
+
+/// Where the assertion-signing public key is published (JWKS).
+pub const JWKS_PATH: &str = "/_centinela/jwks.json";
+/// Header carrying the signed identity assertion (JWT) to the upstream.
+pub const ASSERTION_HEADER: HeaderName = HeaderName::from_static("x-centinela-assertion");
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The forward-auth endpoint (nginx `auth_request`, ingress-nginx `auth-url`,

@@ -275,6 +275,7 @@ where
                     "customer_id": get("x-centinela-customer-id"),
                     "auth": get("x-centinela-auth"),
                     "route": get("x-centinela-route"),
+                    "assertion": get("x-centinela-assertion"),
                     "path": path,
                     "forwarded_for": get("x-forwarded-for"),
                     "forwarded_proto": get("x-forwarded-proto"),

@@ -12,6 +12,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GatewayError {
+    /// The assertion-signing key could not be built.
+    #[error("cannot build the assertion-signing key: {0}")]
+    SigningKey(String),
+
     /// A listening socket could not be opened.
     #[error("cannot listen on {addr}: {source}; choose another address or stop the process that holds it")]
     Bind {

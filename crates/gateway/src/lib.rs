@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod assertion;
 pub mod auth;
 pub mod demo;
 pub mod error;

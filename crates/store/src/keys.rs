@@ -162,6 +162,7 @@ struct KeyState {
 pub(crate) struct Keyring {
     wrap: Aes256Gcm,
     index_key: Zeroizing<[u8; 32]>,
+    signing_seed: Zeroizing<[u8; 32]>,
     state: RwLock<KeyState>,
 }
 
@@ -196,6 +197,7 @@ impl Keyring {
         Self {
             wrap: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(wrap_key.as_ref())),
             index_key: master.derive("centinela/v1/blind-index"),
+            signing_seed: master.derive("centinela/v1/assertion-signing"),
             state: RwLock::new(KeyState {
                 current: None,
                 checked_at: None,
@@ -389,6 +391,12 @@ impl Keyring {
 
     /// Keyed digest for lookups that must not reveal the value (email blind index,
     /// throttle keys, recovery codes): hex(HMAC-SHA256(index key, label ‖ 0 ‖ value)).
+    /// The seed of the Ed25519 key that signs identity assertions to upstreams:
+    /// derived from the master key, so every instance sharing the key signs alike.
+    pub(crate) fn signing_seed(&self) -> Zeroizing<[u8; 32]> {
+        self.signing_seed.clone()
+    }
+
     pub(crate) fn keyed_digest(&self, label: &str, value: &[u8]) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.index_key.as_ref())
             .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));

@@ -93,6 +93,11 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// The seed of the assertion-signing key (see the gateway's `assertion` module).
+    pub fn assertion_signing_seed(&self) -> zeroize::Zeroizing<[u8; 32]> {
+        self.keys.signing_seed()
+    }
+
     /// A keyed digest of `value` for lookups that must not reveal it (throttle keys,
     /// recovery codes). Stable for a given master key.
     pub fn keyed_digest(&self, label: &str, value: &[u8]) -> String {

@@ -15,6 +15,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use centinela_core::config::{Config, TlsConfig};
 use centinela_core::password::PasswordHasher;
+use centinela_gateway::assertion::Signer;
 use centinela_gateway::auth::hashing::HashPool;
 use centinela_gateway::auth::http::AuthHttp;
 use centinela_gateway::auth::service::{Accounts, AuthSettings};
@@ -224,6 +225,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         rate_limits: cfg.rate_limits,
         trusted_proxies: cfg.server.trusted_proxies.clone(),
         public_url: cfg.effective_public_url(),
+        signer: Signer::from_seed(&store.assertion_signing_seed(), &cfg.effective_public_url())?,
     });
 
     let server = centinela_gateway::bind(ServerConfig {

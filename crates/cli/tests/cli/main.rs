@@ -4,6 +4,7 @@
 mod util;
 
 mod admin_cli;
+mod assertion;
 mod db_outage;
 mod forward_auth;
 mod headers;

@@ -1,0 +1,151 @@
+//! Signed identity assertions for upstreams: a short-lived JWT (EdDSA, Ed25519) in
+//! `X-Centinela-Assertion` on every proxied request that has a caller.
+//!
+//! The `X-Centinela-User` headers are enough for a service that only the gateway can
+//! reach; a service that cannot be sure of that (a flat network, a misrouted
+//! request) verifies the assertion with the public key published at
+//! `/_centinela/jwks.json` and refuses requests without a valid one. The key is
+//! derived from the master key, so every gateway instance signs with the same one.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ring::signature::{Ed25519KeyPair, KeyPair as _};
+use sha2::{Digest as _, Sha256};
+
+use crate::auth::service::{AuthMethod, Identity};
+use crate::error::GatewayError;
+
+/// Seconds an assertion is valid: long enough for one request, too short to reuse.
+pub const ASSERTION_TTL_SECS: u64 = 60;
+
+/// Signs assertions.
+pub struct Signer {
+    key: Ed25519KeyPair,
+    kid: String,
+    issuer: String,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("kid", &self.kid)
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    /// A signer from a 32-byte seed; `issuer` is the gateway's public URL.
+    pub fn from_seed(seed: &[u8; 32], issuer: &str) -> Result<Self, GatewayError> {
+        let key = Ed25519KeyPair::from_seed_unchecked(seed)
+            .map_err(|_| GatewayError::SigningKey("the seed was refused".to_owned()))?;
+        let digest = Sha256::digest(key.public_key().as_ref());
+        let kid = URL_SAFE_NO_PAD.encode(&digest[..12]);
+        Ok(Self {
+            key,
+            kid,
+            issuer: issuer.to_owned(),
+        })
+    }
+
+    /// The key id in the JWT header and the JWKS.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// A compact JWT asserting `who` to the upstream `audience`, issued at `now`.
+    pub fn sign(&self, who: &Identity, audience: &str, route: &str, now: u64) -> String {
+        let header = serde_json::json!({ "alg": "EdDSA", "typ": "JWT", "kid": self.kid });
+        let mut jti = [0u8; 12];
+        rand::Rng::fill(&mut rand::thread_rng(), &mut jti);
+        let claims = serde_json::json!({
+            "iss": self.issuer,
+            "aud": audience,
+            "sub": who.username,
+            "roles": who.roles,
+            "customer_id": who.customer_id,
+            "auth": match who.via { AuthMethod::Session => "session", AuthMethod::Token(_) => "token" },
+            "route": route,
+            "iat": now,
+            "nbf": now.saturating_sub(5),
+            "exp": now + ASSERTION_TTL_SECS,
+            "jti": URL_SAFE_NO_PAD.encode(jti),
+        });
+        let mut out = URL_SAFE_NO_PAD.encode(header.to_string());
+        out.push('.');
+        out.push_str(&URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let sig = self.key.sign(out.as_bytes());
+        out.push('.');
+        out.push_str(&URL_SAFE_NO_PAD.encode(sig.as_ref()));
+        out
+    }
+
+    /// The public key as a JSON Web Key Set (RFC 8037 OKP key).
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({
+            "keys": [{
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": URL_SAFE_NO_PAD.encode(self.key.public_key().as_ref()),
+                "kid": self.kid,
+                "alg": "EdDSA",
+                "use": "sig",
+            }]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::signature::{UnparsedPublicKey, ED25519};
+
+    fn who() -> Identity {
+        Identity {
+            user_id: "u1".into(),
+            username: "bruno".into(),
+            roles: vec!["customer".into()],
+            customer_id: Some("2".into()),
+            via: AuthMethod::Session,
+        }
+    }
+
+    #[test]
+    fn assertions_verify_with_the_published_key() {
+        let s = Signer::from_seed(&[7u8; 32], "https://gw.example").expect("signer");
+        let jwt = s.sign(&who(), "demo", "customer", 1_000);
+        let parts: Vec<&str> = jwt.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let jwks = s.jwks();
+        let x = URL_SAFE_NO_PAD
+            .decode(jwks["keys"][0]["x"].as_str().expect("x"))
+            .expect("b64");
+        let sig = URL_SAFE_NO_PAD.decode(parts[2]).expect("sig");
+        let signed = format!("{}.{}", parts[0], parts[1]);
+        UnparsedPublicKey::new(&ED25519, &x)
+            .verify(signed.as_bytes(), &sig)
+            .expect("valid signature");
+        let claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
+        assert_eq!(claims["sub"], "bruno");
+        assert_eq!(claims["aud"], "demo");
+        assert_eq!(claims["customer_id"], "2");
+        assert_eq!(claims["exp"], 1_060);
+        // A tampered payload fails.
+        let forged = format!(
+            "{}.{}",
+            parts[0],
+            URL_SAFE_NO_PAD.encode(b"{\"sub\":\"root\"}")
+        );
+        assert!(UnparsedPublicKey::new(&ED25519, &x)
+            .verify(forged.as_bytes(), &sig)
+            .is_err());
+        // Same seed, same key: every instance publishes the same JWKS.
+        let again = Signer::from_seed(&[7u8; 32], "https://gw.example").expect("signer");
+        assert_eq!(again.jwks(), jwks);
+        assert_ne!(
+            Signer::from_seed(&[8u8; 32], "x").expect("signer").kid(),
+            s.kid()
+        );
+    }
+}
