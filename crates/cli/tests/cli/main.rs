@@ -13,3 +13,4 @@ mod policy_cli;
 mod policy_matrix;
 mod quickstart;
 mod rate_limits;
+mod tls_clients;
