@@ -308,7 +308,7 @@ pub fn variants(raw: &str, plus: bool) -> Vec<String> {
     for _ in 0..MAX_ROUNDS {
         let next = one_round(&cur, plus);
         let Cow::Owned(next) = next else { break };
-        if next == cur.as_ref() || out.iter().any(|v| *v == next) {
+        if next == cur.as_ref() || out.contains(&next) {
             break;
         }
         out.push(next.clone());

@@ -29,7 +29,7 @@ pub fn check(s: &str, _decoded: bool) -> Option<Hit> {
     if t.starts_with("rO0AB") || t.starts_with("rO0ABX") {
         return hit(severity::CRITICAL, "java-serialized");
     }
-    if t.len() >= 8 && t[..8].eq_ignore_ascii_case("aced0005") {
+    if b.len() >= 8 && b[..8].eq_ignore_ascii_case(b"aced0005") {
         return hit(severity::CRITICAL, "java-serialized");
     }
     if t.starts_with("gASV")
@@ -118,7 +118,7 @@ pub fn check_bytes(b: &[u8]) -> Option<Hit> {
         return hit(severity::CRITICAL, "java-serialized");
     }
     // Pickle protocol 2+ starts with PROTO (0x80) and the version.
-    if b.len() > 2 && b[0] == 0x80 && (2..=5).contains(&b[1]) && b.iter().any(|&c| c == b'.') {
+    if b.len() > 2 && b[0] == 0x80 && (2..=5).contains(&b[1]) && b.contains(&b'.') {
         return hit(severity::CRITICAL, "python-pickle");
     }
     if b.starts_with(&[0x00, 0x01, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF]) {

@@ -20,8 +20,6 @@
 //!
 //! Everything is one pass per context over the input with no backtracking.
 
-use std::fmt::Write as _;
-
 /// Evidence needed to call a plausible token stream an injection.
 pub const THRESHOLD: u32 = 3;
 
@@ -43,6 +41,12 @@ pub enum Kw {
     Stmt,
     /// `SET` (a statement, but also a common English word).
     Set,
+    /// `EXEC`/`EXECUTE` (MSSQL runs a procedure named by the next word).
+    Exec,
+    /// `TOP n` (MSSQL).
+    Top,
+    /// `OUTFILE`/`DUMPFILE`/`INFILE`: file access from SQL.
+    File,
     /// Clauses that follow an expression: `FROM`, `WHERE`, `LIMIT`, `INTO`…
     Clause,
     /// `ORDER` / `GROUP` (need `BY`).
@@ -86,8 +90,9 @@ pub enum Tok {
     Var { sys: bool },
     /// Comparison operators (`=`, `<>`, `<=>`, `!=`…).
     Cmp,
-    /// Arithmetic and bitwise operators, including unary ones.
-    Op,
+    /// Arithmetic and bitwise operators; `unary` for `+ - ~ !`, which may also
+    /// start an operand.
+    Op { unary: bool },
     /// `AND`, `OR`, `XOR`, `&&`, `||`.
     Logic,
     /// `(`.
@@ -366,14 +371,14 @@ impl Iterator for Lexer<'_> {
                 if c == b'<' && n == b'=' && self.peek(2) == b'>' {
                     self.pos += 2;
                     Tok::Cmp
-                } else if (c == b'<' && (n == b'>' || n == b'=')) || (c != b'<' && n == b'=') {
+                } else if n == b'=' || (c == b'<' && n == b'>') {
                     self.pos += 1;
                     Tok::Cmp
                 } else if (c == b'<' && n == b'<') || (c == b'>' && n == b'>') {
                     self.pos += 1;
-                    Tok::Op
+                    Tok::Op { unary: false }
                 } else if c == b'!' {
-                    Tok::Op
+                    Tok::Op { unary: true }
                 } else {
                     Tok::Cmp
                 }
@@ -384,7 +389,7 @@ impl Iterator for Lexer<'_> {
                     self.pos += 1;
                     Tok::Logic
                 } else {
-                    Tok::Op
+                    Tok::Op { unary: false }
                 }
             }
             b':' if self.peek(1) == b'=' => {
@@ -395,9 +400,13 @@ impl Iterator for Lexer<'_> {
                 self.pos += 1;
                 Tok::Star
             }
-            b'+' | b'-' | b'/' | b'%' | b'^' | b'~' => {
+            b'+' | b'-' | b'~' => {
                 self.pos += 1;
-                Tok::Op
+                Tok::Op { unary: true }
+            }
+            b'/' | b'%' | b'^' => {
+                self.pos += 1;
+                Tok::Op { unary: false }
             }
             b'\\' if self.peek(1) == b'N' => {
                 // MySQL's `\N` is NULL.
@@ -513,14 +522,18 @@ fn classify_word(w: &[u8], paren: bool) -> Tok {
             Some(
                 Kw::Union
                 | Kw::Select
-                | Kw::CmpWord
                 | Kw::Not
                 | Kw::Clause
                 | Kw::Stmt
+                | Kw::Exec
                 | Kw::Case
                 | Kw::As
                 | Kw::Modifier,
             ) => return Tok::Kw(kw.unwrap_or(Kw::Literal)),
+            // `LIKE(…)` is a function in SQLite; `IN (…)` is a list.
+            Some(Kw::CmpWord) if u == b"IN" || !KNOWN_FUNCS.contains(&u) => {
+                return Tok::Kw(Kw::CmpWord)
+            }
             _ => {}
         }
         if matches!(u, b"AND" | b"OR" | b"XOR") {
@@ -544,10 +557,13 @@ fn keyword(u: &[u8]) -> Option<Kw> {
     Some(match u {
         b"UNION" | b"INTERSECT" | b"EXCEPT" => Kw::Union,
         b"SELECT" => Kw::Select,
-        b"INSERT" | b"UPDATE" | b"DELETE" | b"DROP" | b"CREATE" | b"ALTER" | b"EXEC"
-        | b"EXECUTE" | b"DECLARE" | b"SHUTDOWN" | b"TRUNCATE" | b"GRANT" | b"REVOKE"
-        | b"WAITFOR" | b"CALL" | b"HANDLER" | b"RENAME" | b"SHOW" | b"DESCRIBE" | b"PREPARE"
-        | b"DEALLOCATE" | b"COPY" | b"MERGE" | b"UPSERT" => Kw::Stmt,
+        b"EXEC" | b"EXECUTE" => Kw::Exec,
+        b"TOP" => Kw::Top,
+        b"OUTFILE" | b"DUMPFILE" | b"INFILE" => Kw::File,
+        b"INSERT" | b"UPDATE" | b"DELETE" | b"DROP" | b"CREATE" | b"ALTER" | b"DECLARE"
+        | b"SHUTDOWN" | b"TRUNCATE" | b"GRANT" | b"REVOKE" | b"WAITFOR" | b"CALL" | b"HANDLER"
+        | b"RENAME" | b"SHOW" | b"DESCRIBE" | b"PREPARE" | b"DEALLOCATE" | b"COPY" | b"MERGE"
+        | b"UPSERT" | b"BEGIN" | b"GOTO" | b"PRINT" => Kw::Stmt,
         b"SET" => Kw::Set,
         b"FROM" | b"WHERE" | b"HAVING" | b"LIMIT" | b"OFFSET" | b"INTO" | b"PROCEDURE"
         | b"VALUES" | b"JOIN" | b"ON" | b"USING" | b"FETCH" | b"FOR" | b"WITH" => Kw::Clause,
@@ -566,7 +582,6 @@ fn keyword(u: &[u8]) -> Option<Kw> {
         | b"DISTINCT"
         | b"DISTINCTROW"
         | b"BINARY"
-        | b"TOP"
         | b"HIGH_PRIORITY"
         | b"STRAIGHT_JOIN"
         | b"SQL_CALC_FOUND_ROWS"
@@ -574,10 +589,10 @@ fn keyword(u: &[u8]) -> Option<Kw> {
         | b"INTERVAL" => Kw::Modifier,
         b"AS" => Kw::As,
         b"ASC" | b"DESC" => Kw::Order,
-        b"OUTFILE" | b"DUMPFILE" | b"DELAY" | b"MODE" | b"SHARE" | b"BOOLEAN" | b"LOCK"
-        | b"UPDLOCK" | b"NOWAIT" | b"ROWS" | b"ONLY" | b"ROLLUP" | b"ANALYSE" | b"OUTER"
-        | b"INNER" | b"LEFT" | b"RIGHT" | b"CROSS" | b"NATURAL" | b"TABLE" | b"DATA"
-        | b"INFILE" | b"LOCAL" => Kw::Target,
+        b"DELAY" | b"MODE" | b"SHARE" | b"BOOLEAN" | b"LOCK" | b"UPDLOCK" | b"NOWAIT" | b"ROWS"
+        | b"ONLY" | b"ROLLUP" | b"ANALYSE" | b"OUTER" | b"INNER" | b"LEFT" | b"RIGHT"
+        | b"CROSS" | b"NATURAL" | b"TABLE" | b"DATA" | b"LOCAL" | b"DATABASE" | b"FUNCTION"
+        | b"VIEW" | b"INDEX" | b"TRIGGER" | b"LOGIN" | b"TIME" => Kw::Target,
         _ => return None,
     })
 }
@@ -747,6 +762,7 @@ const KNOWN_FUNCS: &[&[u8]] = &[
     b"VALUES",
     b"BINARY",
     b"UNCOMPRESS",
+    b"LIKE",
     b"COMPRESS",
     b"ENCRYPT",
     b"PASSWORD",
@@ -769,6 +785,12 @@ enum State {
     Stmt,
     /// After `ORDER`/`GROUP`: `BY` must follow.
     NeedBy,
+    /// After `UNION`: `SELECT`, `ALL`/`DISTINCT`, `(` or `EXEC` must follow.
+    NeedSelect,
+    /// After `TOP`: a number, then the select list.
+    TopN,
+    /// After `EXEC`: MSSQL takes a procedure name and loose arguments; anything goes.
+    Exec,
 }
 
 fn class_char(t: Tok) -> char {
@@ -777,14 +799,14 @@ fn class_char(t: Tok) -> char {
         Tok::Num { .. } => '1',
         Tok::Word => 'n',
         Tok::Kw(Kw::Union) => 'U',
-        Tok::Kw(Kw::Select | Kw::Stmt | Kw::Set) => 'E',
+        Tok::Kw(Kw::Select | Kw::Stmt | Kw::Set | Kw::Exec) => 'E',
         Tok::Kw(Kw::CmpWord) => 'o',
         Tok::Kw(Kw::Not) => '!',
         Tok::Kw(Kw::Literal) => 'v',
         Tok::Kw(_) => 'k',
         Tok::Func { .. } => 'f',
         Tok::Var { .. } => 'v',
-        Tok::Cmp | Tok::Op | Tok::Star => 'o',
+        Tok::Cmp | Tok::Op { .. } | Tok::Star => 'o',
         Tok::Logic => '&',
         Tok::LParen => '(',
         Tok::RParen => ')',
@@ -793,6 +815,25 @@ fn class_char(t: Tok) -> char {
         Tok::Dot => '.',
         Tok::LineComment | Tok::BlockComment => 'c',
         Tok::Other => '?',
+    }
+}
+
+/// Whether a `--`/`#` comment token looks like the "cut the rest of the query"
+/// idiom (`'--`, `'-- -`, `'#`) rather than prose that happens to follow a quote
+/// (`7" #2 NEEDLE`, `' --INFANT`).
+fn cutting_comment(b: &[u8], t: &Token) -> bool {
+    let body = &b[t.start..t.end];
+    let rest = if body.starts_with(b"--") {
+        &body[2..]
+    } else {
+        &body[1..]
+    };
+    match rest.first() {
+        None => true,
+        Some(c) if c.is_ascii_whitespace() || *c == b'-' => {
+            !body.starts_with(b"#") || rest.iter().all(u8::is_ascii_whitespace)
+        }
+        _ => false,
     }
 }
 
@@ -812,9 +853,12 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
     let mut n = 0usize; // code tokens consumed (comments excluded)
     let mut prev = Tok::Other;
     let mut broke = false;
-    // The most recent logic operator, for tautology detection (`OR 1=1`).
-    let mut after_logic: u8 = 0; // 0 none, 1 saw operand after logic, 2 saw cmp after that
+    // 0 none, 1 saw a logic operator, 2 saw a comparison after it (`OR 1=1`).
+    let mut after_logic: u8 = 0;
     let mut saw_select = false;
+    // A statement keyword whose evidence waits for the next token (`; drop table`
+    // counts, `; drop me a line` does not).
+    let mut pending_stmt = false;
     let mut depth: i64 = 0;
 
     if q.is_some() {
@@ -834,10 +878,24 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
         }
     }
 
-    for t in lex.by_ref() {
+    for t in lex {
         let tok = t.tok;
         if fp.len() < 16 {
             fp.push(class_char(tok));
+        }
+        if pending_stmt {
+            pending_stmt = false;
+            if matches!(
+                tok,
+                Tok::Kw(Kw::Target | Kw::Clause | Kw::File)
+                    | Tok::Var { .. }
+                    | Tok::Func { .. }
+                    | Tok::LParen
+                    | Tok::Star
+                    | Tok::Str { .. }
+            ) {
+                score += 4;
+            }
         }
         match tok {
             Tok::LineComment => {
@@ -845,17 +903,24 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                     score += 1;
                     // `admin'--` / `admin'#`: cutting the query right after the
                     // literal is the classic login bypass.
-                    if n == 1 && q.is_some() {
+                    if n == 1 && q.is_some() && cutting_comment(b, &t) {
                         score += 1;
                     }
                 }
-                if st == State::Operand && !matches!(prev, Tok::Kw(Kw::Select)) && n > 0 {
-                    // `1 OR --`: an incomplete expression is not a query.
-                    if !matches!(prev, Tok::LParen) {
+                let ends = t.end >= b.len();
+                if ends {
+                    if matches!(
+                        st,
+                        State::Operand | State::NeedBy | State::NeedSelect | State::TopN
+                    ) && n > 0
+                        && !ends_ok(prev)
+                    {
                         broke = true;
                     }
+                    break;
                 }
-                break;
+                // MySQL `#`/`--` end at the newline; what follows is code again.
+                continue;
             }
             Tok::BlockComment => {
                 // A comment between code tokens is a classic keyword splitter.
@@ -866,8 +931,7 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
             }
             _ => {}
         }
-        let next = step(st, tok, prev, n == 0);
-        let Some(next_state) = next else {
+        let Some(next_state) = step(st, tok, prev, n == 0) else {
             broke = true;
             break;
         };
@@ -885,13 +949,36 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                 }
                 saw_select = true;
             }
-            Tok::Kw(Kw::Stmt) => score += if matches!(prev, Tok::Semi) { 4 } else { 2 },
+            Tok::Kw(Kw::Stmt) | Tok::Kw(Kw::Exec) => {
+                if matches!(prev, Tok::Semi | Tok::Str { .. } | Tok::Kw(Kw::Union)) || n == 0 {
+                    if matches!(tok, Tok::Kw(Kw::Exec)) {
+                        score += 4;
+                    } else {
+                        pending_stmt = true;
+                    }
+                } else {
+                    score += 1;
+                }
+            }
             Tok::Kw(Kw::Set) if matches!(prev, Tok::Semi) => score += 1,
             Tok::Kw(Kw::Clause) => {
-                score += if saw_select { 2 } else { 1 };
+                let u = b[t.start..t.end].to_ascii_uppercase();
+                // `ON`, `FOR`, `WITH`, `USING`, `JOIN` are everyday English.
+                let english = matches!(
+                    &u[..],
+                    b"ON" | b"FOR" | b"WITH" | b"USING" | b"JOIN" | b"FETCH"
+                );
+                score += if saw_select {
+                    2
+                } else if english {
+                    0
+                } else {
+                    1
+                };
             }
-            Tok::Kw(Kw::By) => score += 1,
-            Tok::Kw(Kw::Target) => score += 1,
+            Tok::Kw(Kw::By) => score += 2,
+            Tok::Num { .. } if matches!(prev, Tok::Kw(Kw::By)) => score += 1,
+            Tok::Kw(Kw::File) => score += 3,
             Tok::Kw(Kw::Case) if matches!(prev, Tok::LParen) => score += 1,
             Tok::Func { risky: true, .. } => score += 4,
             Tok::Func { known: true, .. } => score += 2,
@@ -899,7 +986,8 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
             Tok::Var { sys: false } => score += 1,
             Tok::Num { hex: true } => score += 1,
             Tok::Logic => {
-                score += 1;
+                // `' OR …` straight after closing the literal.
+                score += if n == 1 && q.is_some() { 2 } else { 1 };
                 after_logic = 1;
             }
             Tok::Cmp | Tok::Kw(Kw::CmpWord) => {
@@ -913,7 +1001,6 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                     after_logic = 2;
                 }
             }
-            Tok::Semi => {}
             Tok::RParen => {
                 depth -= 1;
                 if depth < 0 && n <= 2 {
@@ -925,21 +1012,24 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
             Tok::LParen => depth += 1,
             _ => {}
         }
-        if !matches!(tok, Tok::Cmp | Tok::Kw(Kw::CmpWord)) && after_logic == 2 {
-            after_logic = 0;
-        }
         prev = tok;
         st = next_state;
         n += 1;
     }
-    // Ending where an operand is still owed is an incomplete query.
-    if !broke && matches!(st, State::Operand | State::NeedBy) && n > 0 && !matches!(prev, Tok::Semi)
+    if pending_stmt {
+        score += 4;
+    }
+    // Ending where an operand is still owed is an incomplete query, except right
+    // after a keyword (payloads truncated at `UNION SELECT` are still attacks).
+    if !broke
+        && matches!(
+            st,
+            State::Operand | State::NeedBy | State::NeedSelect | State::TopN
+        )
+        && n > 0
+        && !ends_ok(prev)
     {
-        // …unless the stream ended on a comment (already handled) or is a bare
-        // `SELECT`-less fragment; treat as broken.
-        if !matches!(prev, Tok::LineComment) {
-            broke = true;
-        }
+        broke = true;
     }
     let ok = if broke {
         n >= LONG_PREFIX && score >= PREFIX_THRESHOLD
@@ -949,25 +1039,43 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
     if !ok {
         return None;
     }
-    let mut fingerprint = String::with_capacity(fp.len() + 2);
-    let _ = write!(fingerprint, "{fp}");
     Some(SqliMatch {
         context: ctx,
         score,
-        fingerprint,
+        fingerprint: fp,
     })
+}
+
+/// Tokens a fragment may end on while an operand is still owed.
+fn ends_ok(prev: Tok) -> bool {
+    matches!(
+        prev,
+        Tok::Semi | Tok::Kw(Kw::Select | Kw::Union | Kw::By | Kw::Stmt | Kw::Exec)
+    )
 }
 
 /// The grammar: which token may follow in which state. `None` is a syntax error.
 fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
     use State::*;
     Some(match st {
+        Exec => Exec,
         NeedBy => match tok {
             Tok::Kw(Kw::By) => Operand,
             _ => return None,
         },
+        NeedSelect => match tok {
+            Tok::Kw(Kw::Select | Kw::Modifier) | Tok::LParen => Operand,
+            Tok::Kw(Kw::Exec) => Exec,
+            _ => return None,
+        },
+        TopN => match tok {
+            Tok::Num { .. } => Operand,
+            Tok::LParen => Operand,
+            _ => return None,
+        },
         Stmt => match tok {
             Tok::Kw(Kw::Select | Kw::Stmt | Kw::Set) | Tok::LParen => Operand,
+            Tok::Kw(Kw::Exec) => Exec,
             Tok::Func { .. } => Operand,
             Tok::Semi => Stmt,
             _ => return None,
@@ -976,37 +1084,66 @@ fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
             Tok::Str { .. } | Tok::Num { .. } | Tok::Var { .. } | Tok::Kw(Kw::Literal) => After,
             Tok::Word => After,
             Tok::Func { .. } | Tok::LParen => Operand,
-            Tok::Op | Tok::Kw(Kw::Not) => Operand,
+            Tok::Kw(Kw::Not) => Operand,
+            // Unary operators only; `/`, `&`, `|`… need a left operand.
+            Tok::Op { unary: true } => Operand,
             // `SELECT *`, `COUNT(*)`, `t.*`.
             Tok::Star
                 if start || matches!(prev, Tok::Kw(_) | Tok::LParen | Tok::Comma | Tok::Dot) =>
             {
                 After
             }
+            Tok::Kw(Kw::Top) => TopN,
             Tok::Kw(Kw::Select | Kw::Modifier | Kw::Case) => Operand,
+            Tok::Kw(Kw::Exec)
+                if start || matches!(prev, Tok::LParen | Tok::Semi | Tok::Kw(Kw::Union)) =>
+            {
+                Exec
+            }
             Tok::Kw(Kw::Stmt) if start || matches!(prev, Tok::LParen | Tok::Semi) => Operand,
             Tok::Kw(Kw::Set) if start || matches!(prev, Tok::Semi) => Operand,
             Tok::Kw(Kw::Target) => After,
+            Tok::Kw(Kw::File) if matches!(prev, Tok::Kw(Kw::Clause)) => Operand,
             // A value that closes the surrounding parenthesis or statement first.
             Tok::RParen if start || matches!(prev, Tok::LParen | Tok::RParen) => After,
             Tok::Semi if start => Stmt,
+            // `=/*!UNION*/…` injected right after a column name.
+            Tok::Cmp if start => Operand,
+            // A value that starts a new clause: ` and 1=0 union…`, `union select…`.
+            Tok::Logic if start => Operand,
+            Tok::Kw(Kw::Union) if start => NeedSelect,
+            Tok::Dot if matches!(prev, Tok::Dot) => Operand,
             _ => return None,
         },
         After | AfterAlias => match tok {
-            Tok::Cmp | Tok::Op | Tok::Star | Tok::Logic | Tok::Kw(Kw::CmpWord | Kw::Not) => Operand,
+            Tok::Cmp | Tok::Op { .. } | Tok::Star | Tok::Logic | Tok::Kw(Kw::CmpWord | Kw::Not) => {
+                Operand
+            }
             Tok::Comma | Tok::Dot => Operand,
             Tok::RParen => After,
-            Tok::Kw(Kw::Clause | Kw::Union | Kw::Case | Kw::Set) => Operand,
+            Tok::Kw(Kw::Union) => NeedSelect,
+            Tok::Kw(Kw::Clause | Kw::Case | Kw::Set) => Operand,
             Tok::Kw(Kw::OrderGroup) => NeedBy,
-            Tok::Kw(Kw::Order | Kw::Target | Kw::Literal) => After,
-            Tok::Kw(Kw::Modifier) => Operand,
-            Tok::Kw(Kw::As) => Operand,
+            Tok::Kw(Kw::Order | Kw::Target | Kw::Literal | Kw::File) => After,
+            Tok::Kw(Kw::Modifier | Kw::As) => Operand,
             Tok::Semi => Stmt,
-            // `1 sleep(5)` is not SQL, but `1 (` neither; `')` then `(` no.
-            Tok::Word if st == After && !matches!(prev, Tok::Kw(_)) => AfterAlias,
+            // MSSQL runs statements back to back without `;` after a literal.
+            Tok::Kw(Kw::Exec)
+                if matches!(prev, Tok::Str { .. } | Tok::Num { .. } | Tok::RParen) =>
+            {
+                Exec
+            }
+            Tok::Kw(Kw::Stmt | Kw::Select)
+                if matches!(prev, Tok::Str { .. } | Tok::Num { .. } | Tok::RParen) =>
+            {
+                Operand
+            }
+            // An alias: `1 AS x`, `(SELECT …) x`; a second word is an error.
+            Tok::Word if st == After && !matches!(prev, Tok::Kw(k) if k != Kw::Target) => {
+                AfterAlias
+            }
             // MySQL concatenates adjacent literals: `'a' 'b'`.
-            Tok::Str { .. } if matches!(prev, Tok::Str { .. }) => After,
-            Tok::Kw(Kw::Select) if matches!(prev, Tok::Kw(Kw::Union)) => Operand,
+            Tok::Str { .. } if matches!(prev, Tok::Str { .. } | Tok::Kw(Kw::Target)) => After,
             _ => return None,
         },
     })

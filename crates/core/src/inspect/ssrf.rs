@@ -94,7 +94,7 @@ fn host_check(rest: &str) -> Option<Hit> {
     for svc in [".nip.io", ".sslip.io", ".xip.io", ".localtest.me"] {
         if let Some(prefix) = host.strip_suffix(svc) {
             let ip = prefix
-                .rsplit(|c| c == '-' || c == '.')
+                .rsplit(['-', '.'])
                 .take(4)
                 .collect::<Vec<_>>();
             let guess: Vec<&str> = ip.into_iter().rev().collect();

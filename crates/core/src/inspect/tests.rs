@@ -1,2 +1,190 @@
-//! Tests for the inspection pipeline as a whole.
+//! Tests for the inspection pipeline as a whole: extraction, decoding, scoring,
+//! modes, exclusions and body discipline.
 use super::*;
+
+fn req<'a>(
+    path: &'a str,
+    query: Option<&'a str>,
+    headers: &'a [(&'a str, &'a str)],
+    body: &'a [u8],
+) -> Request<'a> {
+    Request {
+        method: "POST",
+        path,
+        query,
+        headers,
+        body,
+    }
+}
+
+#[test]
+fn encoded_attacks_are_blocked() {
+    let p = InspectPolicy::default();
+    for q in [
+        "q=1%27%20OR%20%271%27%3D%271",
+        "q=%253Cscript%253Ealert(1)%253C%252Fscript%253E",
+        "q=%EF%BC%9Cscript%EF%BC%9E",
+        "q=PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+        "q=..%c0%af..%c0%afetc%c0%afpasswd",
+        "q=http://0x7f000001/",
+        "q=rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcA",
+    ] {
+        let r = inspect(&req("/api/public/search", Some(q), &[], b""), &p);
+        assert_eq!(r.verdict, Verdict::Block, "{q}: {r:?}");
+    }
+}
+
+#[test]
+fn benign_requests_pass() {
+    let p = InspectPolicy::default();
+    for q in [
+        "q=O%27Brien",
+        "q=I+would+like+to+select+one+or+two",
+        "nombre=Jos%E9+Mar%EDa&apellido=Pe%F1a&ciudad=Le%F3n",
+        "q=canci%C3%B3n+de+cuna",
+        "q=1%2B1%3D2",
+        "sort=price&order=desc&page=2",
+    ] {
+        let r = inspect(&req("/api/public/search", Some(q), &[], b""), &p);
+        assert_eq!(r.verdict, Verdict::Pass, "{q}: {r:?}");
+    }
+}
+
+#[test]
+fn json_bodies() {
+    let p = InspectPolicy::default();
+    let h = [("content-type", "application/json")];
+    let ok = br#"{"name":"Mar\u00eda O'Brien","comment":"select the blue one, or the red","tags":["a","b"],"n":3}"#;
+    assert_eq!(inspect(&req("/f", None, &h, ok), &p).verdict, Verdict::Pass);
+    let bad = br#"{"a":{"b":["x","<svg/onload=alert(1)>"]}}"#;
+    let r = inspect(&req("/f", None, &h, bad), &p);
+    assert_eq!(r.verdict, Verdict::Block);
+    assert_eq!(r.findings[0].name, "a.b[1]");
+    assert_eq!(r.findings[0].source, Source::Json);
+    // Duplicate keys, invalid JSON and deep nesting are body-discipline findings.
+    for body in [&br#"{"a":1,"a":2}"#[..], b"{not json", &[b'['; 10_000][..]] {
+        let r = inspect(&req("/f", None, &h, body), &p);
+        assert_eq!(r.verdict, Verdict::Block);
+        assert!(
+            r.findings.iter().all(|f| f.detector == Detector::Body),
+            "{r:?}"
+        );
+    }
+}
+
+#[test]
+fn xml_doctype_is_refused() {
+    let p = InspectPolicy::default();
+    let h = [("content-type", "application/xml")];
+    let xxe = b"<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><r>&x;</r>";
+    let r = inspect(&req("/f", None, &h, xxe), &p);
+    assert_eq!(r.verdict, Verdict::Block);
+    assert_eq!(r.findings[0].detector, Detector::Xxe);
+    let ok = b"<feedback><name>Ana</name><text lang=\"es\">Muy bien</text></feedback>";
+    assert_eq!(inspect(&req("/f", None, &h, ok), &p).verdict, Verdict::Pass);
+    let deep = "<a>".repeat(10_000);
+    assert_eq!(
+        inspect(&req("/f", None, &h, deep.as_bytes()), &p).verdict,
+        Verdict::Block
+    );
+}
+
+#[test]
+fn multipart_fields_and_filenames() {
+    let p = InspectPolicy::default();
+    let h = [("content-type", "multipart/form-data; boundary=XyZ")];
+    let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"msg\"\r\n\r\nhola\r\n--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"../../etc/passwd\"\r\n\r\ndata\r\n--XyZ--\r\n";
+    let r = inspect(&req("/f", None, &h, body), &p);
+    assert_eq!(r.verdict, Verdict::Block, "{r:?}");
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.source == Source::MultipartFilename));
+}
+
+#[test]
+fn headers_and_cookies() {
+    let p = InspectPolicy::default();
+    let h = [
+        ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64)"),
+        ("X-Custom", "' UNION SELECT password FROM users--"),
+    ];
+    assert_eq!(
+        inspect(&req("/", None, &h, b""), &p).verdict,
+        Verdict::Block
+    );
+    let h = [("Cookie", "sid=abc; pref=<script>alert(1)</script>")];
+    assert_eq!(
+        inspect(&req("/", None, &h, b""), &p).verdict,
+        Verdict::Block
+    );
+}
+
+#[test]
+fn detect_only_and_exclusions() {
+    let mut p = InspectPolicy {
+        mode: Mode::DetectOnly,
+        ..InspectPolicy::default()
+    };
+    let q = Some("bio=%3Cb%3Ehi%3C%2Fb%3E%3Cscript%3Ex()%3C%2Fscript%3E");
+    assert_eq!(
+        inspect(&req("/", q, &[], b""), &p).verdict,
+        Verdict::DetectOnly
+    );
+    p.mode = Mode::Block;
+    p.exclusions.push(Exclusion {
+        parameter: "bio".into(),
+        source: Some(Source::Query),
+        detectors: vec![Detector::Xss],
+    });
+    let r = inspect(&req("/", q, &[], b""), &p);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    // The exclusion is per parameter: the same value elsewhere still blocks.
+    let q2 = Some("name=%3Cscript%3Ex()%3C%2Fscript%3E");
+    assert_eq!(inspect(&req("/", q2, &[], b""), &p).verdict, Verdict::Block);
+}
+
+#[test]
+fn settings_validation() {
+    let p = InspectPolicy {
+        threshold: 0,
+        ..InspectPolicy::default()
+    };
+    assert!(p.validate().is_err());
+    let mut p = InspectPolicy::default();
+    p.exclusions.push(Exclusion {
+        parameter: "*".into(),
+        source: None,
+        detectors: vec![],
+    });
+    p.accepts.push("json".into());
+    assert_eq!(p.validate().map_err(|e| e.len()), Err(2));
+    assert!(InspectPolicy::default().validate().is_ok());
+}
+
+#[test]
+fn excerpts_are_short_and_redacted() {
+    assert_eq!(excerpt("password", "' or 1=1--"), "[redacted]");
+    let long = "a".repeat(500);
+    assert!(excerpt("q", &long).chars().count() <= 41);
+}
+
+#[test]
+fn pathological_requests_are_bounded() {
+    let p = InspectPolicy::default();
+    // 100,000 parameters: extraction stops at the limit and says so.
+    let q = "a=1&".repeat(100_000);
+    let r = inspect(&req("/", Some(&q), &[], b""), &p);
+    assert_eq!(r.verdict, Verdict::Block);
+    assert!(r.findings.iter().any(|f| f.reason == "too-many-inputs"));
+    // 1 MB of quotes in one value.
+    let q = format!("q={}", "'".repeat(1 << 20));
+    let _ = inspect(&req("/", Some(&q), &[], b""), &p);
+    // 10,000-deep JSON objects.
+    let h = [("content-type", "application/json")];
+    let deep = "{\"a\":".repeat(10_000);
+    assert_eq!(
+        inspect(&req("/", None, &h, deep.as_bytes()), &p).verdict,
+        Verdict::Block
+    );
+}
