@@ -325,7 +325,7 @@ impl Gateway {
                 if let Some(who) = &identity {
                     let jwt = inner
                         .signer
-                        .sign(who, &route.upstream, &route.name, unix_now());
+                        .assertion(who, &route.upstream, &route.name, unix_now());
                     if let Ok(v) = HeaderValue::from_str(&jwt) {
                         extra.insert(ASSERTION_HEADER, v);
                     }

@@ -15,14 +15,22 @@ use sha2::{Digest as _, Sha256};
 use crate::auth::service::{AuthMethod, Identity};
 use crate::error::GatewayError;
 
-/// Seconds an assertion is valid: long enough for one request, too short to reuse.
+/// Seconds an assertion is valid.
 pub const ASSERTION_TTL_SECS: u64 = 60;
+/// An assertion is reused for the same caller, route and upstream for this long, so
+/// the Ed25519 signature (tens of microseconds, the largest per-request cost when
+/// measured) is paid about once per caller per half minute instead of per request.
+/// Reuse leaves at least half of the validity for the upstream to check it.
+pub const REUSE_SECS: u64 = 30;
+/// Cached assertions before the cache is cleared.
+const MAX_CACHED: usize = 10_000;
 
 /// Signs assertions.
 pub struct Signer {
     key: Ed25519KeyPair,
     kid: String,
     issuer: String,
+    cache: std::sync::Mutex<std::collections::HashMap<String, (String, u64)>>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -45,7 +53,39 @@ impl Signer {
             key,
             kid,
             issuer: issuer.to_owned(),
+            cache: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
+    }
+
+    /// Like [`Signer::sign`], reusing an assertion made for the same caller (user,
+    /// roles, customer id, session or token), route and audience within
+    /// [`REUSE_SECS`].
+    pub fn assertion(&self, who: &Identity, audience: &str, route: &str, now: u64) -> String {
+        let via = match &who.via {
+            AuthMethod::Session => "s",
+            AuthMethod::Token(_) => "t",
+        };
+        let key = format!(
+            "{}\0{via}\0{}\0{}\0{audience}\0{route}",
+            who.user_id,
+            who.roles.join(","),
+            who.customer_id.as_deref().unwrap_or("")
+        );
+        if let Ok(cache) = self.cache.lock() {
+            if let Some((jwt, iat)) = cache.get(&key) {
+                if now >= *iat && now - iat < REUSE_SECS {
+                    return jwt.clone();
+                }
+            }
+        }
+        let jwt = self.sign(who, audience, route, now);
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= MAX_CACHED {
+                cache.clear();
+            }
+            cache.insert(key, (jwt.clone(), now));
+        }
+        jwt
     }
 
     /// The key id in the JWT header and the JWKS.
@@ -147,5 +187,17 @@ mod tests {
             Signer::from_seed(&[8u8; 32], "x").expect("signer").kid(),
             s.kid()
         );
+    }
+
+    #[test]
+    fn assertions_are_reused_briefly_and_per_caller() {
+        let s = Signer::from_seed(&[7u8; 32], "https://gw.example").expect("signer");
+        let a = s.assertion(&who(), "demo", "customer", 1_000);
+        assert_eq!(s.assertion(&who(), "demo", "customer", 1_029), a);
+        assert_ne!(s.assertion(&who(), "demo", "customer", 1_030), a);
+        assert_ne!(s.assertion(&who(), "demo", "other-route", 1_000), a);
+        let mut agent = who();
+        agent.roles = vec!["agent".into()];
+        assert_ne!(s.assertion(&agent, "demo", "customer", 1_000), a);
     }
 }

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Throughput and latency of Centinela as a reverse proxy, against the upstream alone
+# and nginx as a plain reverse proxy, on the same machine in the same run.
+#
+# Targets: the demo upstream directly (plain HTTP); nginx proxying it over plain HTTP
+# and over TLS; Centinela over TLS (it has no plain-HTTP data listener) with the
+# customers example policy, session validation and response hardening on (rate limits
+# off). Two requests: GET /api/customers/1 and PUT /api/customers/1 with a 1 KB JSON
+# body, both as a signed-in admin. Then Centinela's resident memory with 10,000 idle
+# keep-alive TLS connections.
+#
+# On a small machine the load generator competes with the servers for CPU, and the
+# scheduler's split between them decides the figures. PIN=1 (the default) runs the
+# load generator on CPU 0 and every server (upstream, nginx with one worker, Centinela
+# with one runtime thread) on CPU 1, so each proxy gets exactly one core; PIN=0 lets
+# everything float.
+#
+# Usage: bench/load/proxy_compare.sh [SECONDS] [CONNECTIONS]   (needs oha and nginx)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECS=${1:-15}
+CONNS=${2:-64}
+IDLE=${IDLE:-10000}
+PIN=${PIN:-1}
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+  SRV="taskset -c 1"; GEN="taskset -c 0"; NGINX_WORKERS=1; export TOKIO_WORKER_THREADS=1
+else
+  SRV=""; GEN=""; NGINX_WORKERS=auto
+fi
+command -v oha >/dev/null || { echo "needs oha: cargo install oha" >&2; exit 2; }
+command -v nginx >/dev/null || { echo "needs nginx: apt-get install nginx" >&2; exit 2; }
+
+cargo build --release -q -p centinela
+BIN=$PWD/target/release/centinela
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+UPORT=$(free_port); GPORT=$(free_port); NPORT=$(free_port); NTLS=$(free_port)
+
+{
+  printf '[server]\nlisten = "127.0.0.1:%s"\ndata_dir = "%s"\n' "$GPORT" "$WORK"
+  printf '[database]\nurl = "sqlite://%s/centinela.db"\n[keys]\nmaster_key_file = "%s/master.key"\n' "$WORK" "$WORK"
+  printf '[rate_limit]\nper_ip = "off"\nper_user = "off"\n'
+  printf '[[upstream]]\nname = "demo"\nurl = "http://127.0.0.1:%s"\n' "$UPORT"
+  sed -n '/^# ---- access policy/,$p' examples/customers/centinela.toml
+} >"$WORK/centinela.toml"
+
+PW='bench password that is long enough'
+printf '%s\n' "$PW" | "$BIN" user add admin --role admin --config "$WORK/centinela.toml" >/dev/null 2>&1
+$SRV "$BIN" demo-upstream --listen "127.0.0.1:$UPORT" >/dev/null 2>&1 &
+RUST_LOG=warn $SRV "$BIN" serve --config "$WORK/centinela.toml" >"$WORK/serve.log" 2>&1 &
+GW_PID=$!
+for _ in $(seq 100); do curl -ks "https://127.0.0.1:$GPORT/" -o /dev/null && break; sleep 0.1; done
+
+mkdir -p "$WORK/nginx/tmp"
+cat >"$WORK/nginx/nginx.conf" <<NGINX
+worker_processes $NGINX_WORKERS;
+daemon on;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/tmp/body;
+  proxy_temp_path $WORK/nginx/tmp/proxy;
+  fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+  uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+  scgi_temp_path $WORK/nginx/tmp/scgi;
+  upstream demo { server 127.0.0.1:$UPORT; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NPORT;
+    listen 127.0.0.1:$NTLS ssl http2;
+    ssl_certificate $WORK/dev-cert.pem;
+    ssl_certificate_key $WORK/dev-key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / {
+      proxy_pass http://demo;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+NGINX
+$SRV nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx"
+
+SID=$(curl -ks -D - -o /dev/null -H 'content-type: application/json' \
+  -d "{\"username\":\"admin\",\"password\":\"$PW\"}" "https://127.0.0.1:$GPORT/_centinela/api/login" |
+  sed -n 's/^set-cookie: __Host-centinela=\([^;]*\);.*/\1/ip' | tr -d '\r')
+[ -n "$SID" ] || { echo "login failed" >&2; cat "$WORK/serve.log" >&2; exit 1; }
+BODY=$(python3 -c 'import json; print(json.dumps({"name": "x" * 1000}))')
+
+run() { # label url method
+  local label=$1 url=$2 method=$3
+  local args=(--no-tui --insecure -z "${SECS}s" -c "$CONNS" --output-format json -H "cookie: __Host-centinela=$SID")
+  if [ "$method" = PUT ]; then args+=(-m PUT -T application/json -d "$BODY"); fi
+  $GEN oha "${args[@]}" "$url" | python3 -c '
+import json, sys
+d = json.load(sys.stdin); s = d["summary"]; p = d["latencyPercentiles"]
+codes = d.get("statusCodeDistribution", {})
+print("| %-28s | %-4s | %9.0f | %7.2f | %7.2f | %s |" % (sys.argv[1], sys.argv[2], s["requestsPerSec"], p["p50"]*1000, p["p99"]*1000, " ".join("%s:%s" % kv for kv in sorted(codes.items()))))
+' "$label" "$method"
+}
+
+echo "| target | req | req/s | p50 ms | p99 ms | status codes |"
+echo "|---|---|---|---|---|---|"
+for m in GET PUT; do
+  run "upstream direct (HTTP)" "http://127.0.0.1:$UPORT/api/customers/1" $m
+  run "nginx proxy (HTTP)" "http://127.0.0.1:$NPORT/api/customers/1" $m
+  run "nginx proxy (TLS)" "https://127.0.0.1:$NTLS/api/customers/1" $m
+  run "centinela (TLS, policy on)" "https://127.0.0.1:$GPORT/api/customers/1" $m
+done
+
+echo
+echo "== resident memory of centinela with $IDLE idle keep-alive TLS connections"
+ulimit -n 65536 2>/dev/null || true
+python3 - "$GPORT" "$IDLE" "$GW_PID" <<'PY'
+import asyncio, ssl, sys
+port, n, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def rss():
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) / 1024
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+async def one(conns):
+    r, w = await asyncio.open_connection("127.0.0.1", port, ssl=ctx)
+    w.write(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"); await w.drain()
+    await r.readuntil(b"\r\n\r\n")
+    conns.append(w)
+async def main():
+    before = rss(); conns = []; sem = asyncio.Semaphore(200)
+    async def guarded():
+        async with sem:
+            try: await one(conns)
+            except Exception: pass
+    await asyncio.gather(*(guarded() for _ in range(n)))
+    print(f"idle connections open: {len(conns)}; RSS before {before:.1f} MiB, with them {rss():.1f} MiB")
+    for w in conns: w.close()
+asyncio.run(main())
+PY
