@@ -1,6 +1,61 @@
 //! Centinela's posture scanners (`centinela audit ...`).
 //!
-//! The scanners themselves land with the auditor work; this crate exists now so the
-//! workspace has the shape the design sets and the dependency direction is fixed
-//! (`audit` depends on `core`, never on `store` or `gateway`).
+//! Each scanner (Kubernetes manifests and RBAC, a live MySQL server, a live HTTPS
+//! endpoint, and later lockfiles and source code) turns what it reads into
+//! [`Finding`]s of static [`Rule`]s inside a [`Report`]. Detection never formats
+//! output: [`render`] turns any report into text, JSON or SARIF, [`suppress`] applies
+//! `.centinela-audit.toml` and inline `centinela:ignore` comments, and
+//! [`Report::exit_code`] gives the CI verdict. The crate depends on `core` only, never
+//! on `store` or `gateway`.
 #![forbid(unsafe_code)]
+
+mod error;
+pub mod finding;
+pub mod progress;
+pub mod render;
+pub mod report;
+pub mod suppress;
+
+pub use error::Error;
+pub use finding::{Finding, Location, Owasp, Rule, Severity};
+pub use report::{exit, Report, ScanError};
+
+/// Every rule of every scanner, for documentation and the uniqueness test.
+pub fn all_rules() -> Vec<&'static Rule> {
+    let mut all: Vec<&'static Rule> = Vec::new();
+    all.extend_from_slice(suppress::RULES);
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rule_ids_are_unique_and_well_formed() {
+        let rules = super::all_rules();
+        let mut ids: Vec<&str> = rules.iter().map(|r| r.id).collect();
+        for id in &ids {
+            let (prefix, num) = id.split_once('-').expect("PREFIX-NNN");
+            assert!(
+                prefix
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
+                "{id}"
+            );
+            assert!(
+                num.len() == 3 && num.chars().all(|c| c.is_ascii_digit()),
+                "{id}"
+            );
+        }
+        ids.sort_unstable();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(before, ids.len(), "duplicate rule id");
+        for r in rules {
+            assert!(
+                !r.title.is_empty() && !r.explanation.is_empty() && !r.remediation.is_empty(),
+                "{}",
+                r.id
+            );
+        }
+    }
+}
