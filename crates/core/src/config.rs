@@ -26,6 +26,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 mod headers;
+mod inspection;
 mod limits;
 mod routes;
 
@@ -501,6 +502,7 @@ struct RawConfig {
     headers: headers::RawHeaders,
     #[serde(default)]
     rate_limit: limits::RawRateLimit,
+    inspect: Option<Spanned<toml::Table>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -610,6 +612,8 @@ pub fn load_str(source: &str, file_name: &str) -> Result<Config, ConfigErrors> {
         Ok(config)
     } else {
         v.diagnostics.sort_by_key(|d| (d.line, d.column));
+        // A bad [inspect] default is met once per route; report it once.
+        v.diagnostics.dedup();
         Err(ConfigErrors(v.diagnostics))
     }
 }
@@ -746,6 +750,7 @@ impl Validator<'_> {
             &raw.lookup,
             &raw.app_database,
             &upstreams,
+            raw.inspect.as_ref(),
         );
         Config {
             server,

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use centinela_core::headers::{harden_set_cookie, Action, HeaderPolicy};
+use centinela_core::inspect;
 use centinela_core::policy::{self, Cidr, Decision, Facts, NormalPath, Policy, Resolved, Subject};
 use centinela_core::ratelimit::{Rate, RateLimits};
 use centinela_store::lookup::AppLookups;
@@ -315,6 +316,38 @@ impl Gateway {
                     tracing::error!(route = %route.name, upstream = %route.upstream, "Route names an upstream without a proxy");
                     return problem(StatusCode::BAD_GATEWAY, "bad_gateway", "bad gateway");
                 };
+                // Inspection needs the whole body; read it (bounded) unless the policy
+                // already did.
+                if buffered.is_none() {
+                    if let Some(b) = body.take() {
+                        if hyper::body::Body::is_end_stream(&b) {
+                            body = Some(b);
+                        } else {
+                            let limit = route.inspect.limits.max_body_bytes;
+                            match Limited::new(b, limit).collect().await {
+                                Ok(c) => buffered = Some(c.to_bytes()),
+                                Err(_) => {
+                                    return problem(
+                                        StatusCode::PAYLOAD_TOO_LARGE,
+                                        "body_too_large",
+                                        "the request body is larger than this route accepts",
+                                    )
+                                }
+                            }
+                        }
+                    }
+                }
+                if let Some(refusal) = inspect_request(
+                    &parts,
+                    buffered.as_ref(),
+                    route,
+                    identity.as_ref(),
+                    client_ip,
+                )
+                .await
+                {
+                    return refusal;
+                }
                 let mut extra = identity
                     .as_ref()
                     .and_then(identity_headers)
@@ -542,6 +575,141 @@ impl Gateway {
 
 /// Header of a forward-auth 401 naming the login page to send the browser to.
 pub const LOGIN_HEADER: HeaderName = HeaderName::from_static("x-centinela-login");
+
+/// Bodies larger than this are inspected on the blocking pool, so a large upload
+/// does not hold a runtime thread for milliseconds.
+const INSPECT_INLINE_BYTES: usize = 64 * 1024;
+
+/// Runs request inspection for an allowed request. `Some(answer)` when it is
+/// refused; detect-only findings are logged and the request goes on.
+async fn inspect_request(
+    parts: &http::request::Parts,
+    body: Option<&Bytes>,
+    route: &policy::Route,
+    identity: Option<&Identity>,
+    client_ip: IpAddr,
+) -> Option<Response<Body>> {
+    let policy = route.inspect.clone();
+    let method = parts.method.as_str().to_owned();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().map(str::to_owned);
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    let body = body.cloned().unwrap_or_default();
+    let run = move || {
+        let hs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let req = inspect::Request {
+            method: &method,
+            path: &path,
+            query: query.as_deref(),
+            headers: &hs,
+            body: &body,
+        };
+        inspect::inspect(&req, &policy)
+    };
+    let report = if parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > INSPECT_INLINE_BYTES)
+    {
+        match tokio::task::spawn_blocking(run).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "Inspection failed; refusing the request");
+                return Some(problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                ));
+            }
+        }
+    } else {
+        run()
+    };
+    if report.findings.is_empty() {
+        return None;
+    }
+    let request_id = new_request_id();
+    let findings: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{:?}:{}:{}",
+                f.detector.as_str(),
+                f.source,
+                f.name,
+                f.reason
+            )
+        })
+        .collect();
+    let user = identity.map_or("-", |i| i.username.as_str());
+    match report.verdict {
+        inspect::Verdict::Block => {
+            tracing::warn!(
+                request_id = %request_id,
+                route = %route.name,
+                user = user,
+                client = %client_ip,
+                score = report.score,
+                findings = ?findings,
+                "Request blocked by inspection"
+            );
+            let mut r = Response::new(full(
+                serde_json::json!({
+                    "error": "blocked",
+                    "message": "this request was refused by the security filter; quote the request id if you think this is a mistake",
+                    "request_id": request_id,
+                })
+                .to_string(),
+            ));
+            *r.status_mut() = StatusCode::FORBIDDEN;
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                h.insert(REQUEST_ID_HEADER, v);
+            }
+            Some(r)
+        }
+        inspect::Verdict::DetectOnly | inspect::Verdict::Pass => {
+            if report.verdict == inspect::Verdict::DetectOnly {
+                tracing::warn!(
+                    request_id = %request_id,
+                    route = %route.name,
+                    user = user,
+                    client = %client_ip,
+                    score = report.score,
+                    findings = ?findings,
+                    "Request would be blocked (detect-only)"
+                );
+            }
+            None
+        }
+    }
+}
+
+/// Header naming a request in logs, set on refusals.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A random request id (96 bits, base64url).
+fn new_request_id() -> String {
+    use base64::Engine as _;
+    let mut b = [0u8; 12];
+    rand::Rng::fill(&mut rand::thread_rng(), &mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
 
 /// Marks a response that came from an upstream through route `.0`.
 #[derive(Clone, Copy, Debug)]

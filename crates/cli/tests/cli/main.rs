@@ -8,6 +8,7 @@ mod assertion;
 mod db_outage;
 mod forward_auth;
 mod headers;
+mod inspection;
 mod login;
 mod policy_cli;
 mod policy_matrix;

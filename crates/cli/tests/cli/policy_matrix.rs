@@ -161,6 +161,9 @@ async fn matrix(db: Db) {
         "/api/customers/./3",
         "/api/customers/3?id=2",
         "/api/customers/3#2",
+        // Dot segments never come from a browser (it resolves them first); the
+        // inspector treats them as traversal even when they resolve to one's own record.
+        "/api/customers/3/../2",
     ] {
         cases.push(("customer", &customer, "GET", other, None, false));
         cases.push(("customer", &customer, "PATCH", other, patch, false));
@@ -169,7 +172,6 @@ async fn matrix(db: Db) {
         "/api/customers/2/",
         "/api/customers/%32",
         "/api//customers/2",
-        "/api/customers/3/../2",
         "/api/customers/2;x=1",
         "/api/customers/./2",
     ] {

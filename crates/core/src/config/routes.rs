@@ -62,6 +62,7 @@ pub(super) struct RawRoute {
     upstream: Sp<String>,
     csp: Sp<String>,
     rate_limit: Sp<String>,
+    inspect: Option<Spanned<toml::Table>>,
     #[serde(default)]
     allow: Vec<Spanned<RawRule>>,
 }
@@ -213,7 +214,14 @@ impl Validator<'_> {
         raw_lookups: &[Spanned<RawLookup>],
         raw_dbs: &[Spanned<RawAppDatabase>],
         upstreams: &[Upstream],
+        default_inspect: Option<&Spanned<toml::Table>>,
     ) -> PolicySections {
+        if raw_routes.is_empty() {
+            // Still validate a lone [inspect] so config check reports its mistakes.
+            if default_inspect.is_some() {
+                self.inspect_policy(default_inspect, None, "inspect");
+            }
+        }
         let case = self.field(
             &raw_policy.case,
             "policy.case",
@@ -317,6 +325,16 @@ impl Validator<'_> {
                 self.field(&r.rate_limit, &format!("{prefix}.rate_limit"), None, |s| {
                     super::limits::optional_rate(s)
                 });
+            let inspect = self.inspect_policy(
+                default_inspect,
+                r.inspect.as_ref(),
+                if r.inspect.is_some() {
+                    format!("{prefix}.inspect")
+                } else {
+                    "inspect".to_owned()
+                }
+                .as_str(),
+            );
             let mut rules = Vec::new();
             let mut rule_spans = Vec::new();
             for (j, raw_rule) in r.allow.iter().enumerate() {
@@ -347,6 +365,7 @@ impl Validator<'_> {
                         rules,
                         csp,
                         rate_limit,
+                        inspect,
                     },
                     span,
                     rule_spans,

@@ -93,10 +93,7 @@ fn host_check(rest: &str) -> Option<Hit> {
     // Wildcard DNS services that echo an IP embedded in the name.
     for svc in [".nip.io", ".sslip.io", ".xip.io", ".localtest.me"] {
         if let Some(prefix) = host.strip_suffix(svc) {
-            let ip = prefix
-                .rsplit(['-', '.'])
-                .take(4)
-                .collect::<Vec<_>>();
+            let ip = prefix.rsplit(['-', '.']).take(4).collect::<Vec<_>>();
             let guess: Vec<&str> = ip.into_iter().rev().collect();
             if let Some(v4) = parse_v4(&guess.join(".")) {
                 return classify_v4(v4);

@@ -53,6 +53,8 @@ pub struct Route {
     pub csp: Option<String>,
     /// Requests per caller (user, or address when anonymous) on this route.
     pub rate_limit: Option<crate::ratelimit::Rate>,
+    /// How requests on this route are inspected before they are forwarded.
+    pub inspect: crate::inspect::InspectPolicy,
 }
 
 /// Who a rule admits.

@@ -12,6 +12,7 @@ fn route(name: &str, pattern: &str, methods: &[&str], rules: Vec<Rule>) -> Route
         rules,
         csp: None,
         rate_limit: None,
+        inspect: crate::inspect::InspectPolicy::default(),
     }
 }
 
