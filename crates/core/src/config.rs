@@ -171,6 +171,15 @@ pub struct ServerConfig {
     /// Proxies in front of the gateway (load balancers, an ingress calling
     /// forward-auth) whose `X-Forwarded-For` is believed; from anyone else it is dropped.
     pub trusted_proxies: Vec<crate::policy::Cidr>,
+    /// Longest time to receive a request head (also bounds idle HTTP/1.1 keep-alive);
+    /// a client that trickles bytes is cut here.
+    pub header_read_timeout: Duration,
+    /// A connection with nothing in flight for this long is closed.
+    pub idle_timeout: Duration,
+    /// Largest request head in bytes.
+    pub max_header_bytes: usize,
+    /// Most request header fields.
+    pub max_headers: usize,
 }
 
 /// `[tls]`: the certificate the HTTPS listener presents.
@@ -312,6 +321,12 @@ pub struct Upstream {
     pub name: String,
     /// Base URL, `http://` or `https://` with a host, without credentials.
     pub url: String,
+    /// Longest wait for a TCP connection to the upstream (then 504).
+    pub connect_timeout: Duration,
+    /// Longest wait for the upstream's response head (then 504).
+    pub response_timeout: Duration,
+    /// Longest pause between two chunks of a body, either way (the stream is cut).
+    pub body_idle_timeout: Duration,
 }
 
 impl Config {
@@ -514,6 +529,10 @@ struct RawServer {
     public_url: Sp<String>,
     data_dir: Sp<String>,
     trusted_proxies: Sp<Vec<String>>,
+    header_read_timeout: Sp<String>,
+    idle_timeout: Sp<String>,
+    max_header_bytes: Sp<i64>,
+    max_headers: Sp<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -566,6 +585,9 @@ struct RawPassword {
 struct RawUpstream {
     name: Sp<String>,
     url: Sp<String>,
+    connect_timeout: Sp<String>,
+    response_timeout: Sp<String>,
+    body_idle_timeout: Sp<String>,
 }
 
 // ---------------------------------------------------------------------------------
@@ -818,6 +840,25 @@ impl Validator<'_> {
             Vec::new(),
             |list| list.iter().map(|s| s.parse()).collect(),
         );
+        let header_read_timeout = self.duration(
+            &raw.header_read_timeout,
+            "server.header_read_timeout",
+            Duration::from_secs(10),
+        );
+        let idle_timeout = self.duration(
+            &raw.idle_timeout,
+            "server.idle_timeout",
+            Duration::from_secs(60),
+        );
+        let max_header_bytes = self.field(
+            &raw.max_header_bytes,
+            "server.max_header_bytes",
+            32 * 1024,
+            |n| in_range(*n, 8 * 1024, 1024 * 1024, "bytes"),
+        );
+        let max_headers = self.field(&raw.max_headers, "server.max_headers", 100, |n| {
+            in_range(*n, 16, 1000, "header fields")
+        });
         ServerConfig {
             listen,
             http_redirect_listen,
@@ -825,6 +866,10 @@ impl Validator<'_> {
             public_url,
             data_dir,
             trusted_proxies,
+            header_read_timeout,
+            idle_timeout,
+            max_header_bytes,
+            max_headers,
         }
     }
 
@@ -1073,7 +1118,28 @@ impl Validator<'_> {
                 },
             };
             if let (Some(name), Some(url)) = (name, url) {
-                out.push(Upstream { name, url });
+                let connect_timeout = self.duration(
+                    &up.connect_timeout,
+                    &format!("{prefix}.connect_timeout"),
+                    Duration::from_secs(5),
+                );
+                let response_timeout = self.duration(
+                    &up.response_timeout,
+                    &format!("{prefix}.response_timeout"),
+                    Duration::from_secs(60),
+                );
+                let body_idle_timeout = self.duration(
+                    &up.body_idle_timeout,
+                    &format!("{prefix}.body_idle_timeout"),
+                    Duration::from_secs(60),
+                );
+                out.push(Upstream {
+                    name,
+                    url,
+                    connect_timeout,
+                    response_timeout,
+                    body_idle_timeout,
+                });
             }
         }
         out
@@ -1304,19 +1370,20 @@ url = "https://billing.internal"
             }
         );
         assert_eq!(c.password.hash_workers_for(8), 4);
+        let names: Vec<(&str, &str)> = c
+            .upstreams
+            .iter()
+            .map(|u| (u.name.as_str(), u.url.as_str()))
+            .collect();
         assert_eq!(
-            c.upstreams,
-            vec![
-                Upstream {
-                    name: "app".into(),
-                    url: "http://127.0.0.1:8081".into()
-                },
-                Upstream {
-                    name: "billing".into(),
-                    url: "https://billing.internal".into()
-                }
+            names,
+            [
+                ("app", "http://127.0.0.1:8081"),
+                ("billing", "https://billing.internal")
             ]
         );
+        assert_eq!(c.upstreams[0].connect_timeout, Duration::from_secs(5));
+        assert_eq!(c.upstreams[0].response_timeout, Duration::from_secs(60));
     }
 
     #[test]

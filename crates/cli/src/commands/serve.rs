@@ -107,10 +107,11 @@ fn proxies(cfg: &Config) -> anyhow::Result<HashMap<String, ProxyHandler>> {
     for u in &cfg.upstreams {
         let upstream = Upstream::parse(&u.url)
             .with_context(|| format!("upstream \"{}\" is not usable", u.name))?;
-        out.insert(
-            u.name.clone(),
-            ProxyHandler::new(ProxyConfig::new(upstream)),
-        );
+        let mut pc = ProxyConfig::new(upstream);
+        pc.connect_timeout = u.connect_timeout;
+        pc.response_timeout = u.response_timeout;
+        pc.body_idle_timeout = u.body_idle_timeout;
+        out.insert(u.name.clone(), ProxyHandler::new(pc));
     }
     Ok(out)
 }
@@ -237,7 +238,13 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             key,
             watch_interval: Some(CERT_WATCH_EVERY),
         },
-        limits: Limits::default(),
+        limits: Limits {
+            header_read_timeout: cfg.server.header_read_timeout,
+            idle_timeout: cfg.server.idle_timeout,
+            max_header_bytes: cfg.server.max_header_bytes,
+            max_headers: cfg.server.max_headers,
+            ..Limits::default()
+        },
     })
     .await?;
     spawn_session_purger(store.clone());

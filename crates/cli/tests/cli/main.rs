@@ -14,4 +14,5 @@ mod policy_cli;
 mod policy_matrix;
 mod quickstart;
 mod rate_limits;
+mod timeouts;
 mod tls_clients;
