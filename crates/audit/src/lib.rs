@@ -11,6 +11,7 @@
 
 mod error;
 pub mod finding;
+pub mod k8s;
 pub mod progress;
 pub mod render;
 pub mod report;
@@ -24,6 +25,7 @@ pub use report::{exit, Report, ScanError};
 pub fn all_rules() -> Vec<&'static Rule> {
     let mut all: Vec<&'static Rule> = Vec::new();
     all.extend_from_slice(suppress::RULES);
+    all.extend_from_slice(k8s::rules::RULES);
     all
 }
 
