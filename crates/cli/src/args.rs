@@ -57,6 +57,9 @@ pub enum Command {
     /// Ask the access policy: explain one decision, or run a table of cases.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Run request inspection outside the gateway.
+    #[command(subcommand)]
+    Inspect(InspectCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -217,5 +220,18 @@ pub enum PolicyCommand {
         cfg: ConfigArg,
         /// The cases file.
         cases: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InspectCommand {
+    /// Inspect one raw HTTP/1.1 request read from stdin and print the report as JSON
+    /// (exit 1 when it would be blocked or flagged).
+    Request {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        /// Use this route's inspection settings (default: the [inspect] defaults).
+        #[arg(long)]
+        route: Option<String>,
     },
 }

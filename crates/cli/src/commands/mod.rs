@@ -1,6 +1,7 @@
 //! One module per top-level subcommand.
 
 pub mod config;
+pub mod inspect;
 pub mod keys;
 pub mod policy;
 pub mod serve;

@@ -160,3 +160,40 @@ fn config_check_reports_inspection_mistakes() {
         "{err}"
     );
 }
+
+#[test]
+fn inspect_request_reads_a_raw_request() {
+    let env = Env::with_extra(
+        Db::Sqlite,
+        "[inspect]\nexclusions = [{ parameter = \"bio\", detectors = [\"xss\"] }]\n",
+    );
+    let attack = "GET /search?q=1%27%20UNION%20SELECT%20password%20FROM%20users--%20 HTTP/1.1\n\
+                  Host: shop.example\n\n";
+    let out = env.run(&["inspect", "request"], attack);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(report["verdict"], "block");
+    assert_eq!(report["findings"][0]["detector"], "sqli");
+    assert_eq!(report["findings"][0]["name"], "q");
+
+    let benign =
+        "POST /profile HTTP/1.1\r\nHost: shop.example\r\nContent-Type: application/json\r\n\r\n\
+                  {\"name\": \"O'Brien\", \"bio\": \"<b>hello</b>\"}";
+    let out = env.run(&["inspect", "request"], benign);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(report["verdict"], "pass");
+
+    let out = env.run(&["inspect", "request"], "not http at all\n\n");
+    assert_eq!(out.status.code(), Some(2));
+}
