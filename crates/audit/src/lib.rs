@@ -11,7 +11,9 @@
 
 mod error;
 pub mod finding;
+pub mod https;
 pub mod k8s;
+pub mod mysql;
 pub mod progress;
 pub mod render;
 pub mod report;
@@ -26,6 +28,8 @@ pub fn all_rules() -> Vec<&'static Rule> {
     let mut all: Vec<&'static Rule> = Vec::new();
     all.extend_from_slice(suppress::RULES);
     all.extend_from_slice(k8s::rules::RULES);
+    all.extend_from_slice(mysql::RULES);
+    all.extend_from_slice(https::rules::RULES);
     all
 }
 
