@@ -60,6 +60,9 @@ pub enum Command {
     /// Run request inspection outside the gateway.
     #[command(subcommand)]
     Inspect(InspectCommand),
+    /// Audit Kubernetes manifests, a MySQL server or an HTTPS endpoint.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -233,5 +236,59 @@ pub enum InspectCommand {
         /// Use this route's inspection settings (default: the [inspect] defaults).
         #[arg(long)]
         route: Option<String>,
+    },
+}
+
+/// Output options shared by every `audit` scanner.
+#[derive(Debug, Args, Clone)]
+pub struct AuditOutput {
+    /// Output format: text, json or sarif.
+    #[arg(long, default_value = "text")]
+    pub format: String,
+    /// Exit 1 when a finding has at least this severity (info, low, medium, high,
+    /// critical), or `none` to never fail on findings.
+    #[arg(long, default_value = "low", value_name = "SEVERITY")]
+    pub fail_on: String,
+    /// Suppression file (default: .centinela-audit.toml when present).
+    #[arg(long, value_name = "FILE")]
+    pub suppressions: Option<PathBuf>,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Kubernetes manifests and RBAC: files, directories, or `-` for stdin.
+    K8s {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// List the subjects the manifests allow to do VERB on RESOURCE.
+        #[arg(long, num_args = 2, value_names = ["VERB", "RESOURCE"])]
+        rbac_who_can: Option<Vec<String>>,
+        #[command(flatten)]
+        out: AuditOutput,
+    },
+    /// A live MySQL/MariaDB server (read-only): accounts, privileges, settings.
+    Mysql {
+        /// mysql://user[:password]@host[:port]; the password may come from
+        /// CENTINELA_AUDIT_MYSQL_PASSWORD instead, so it stays out of argv.
+        url: String,
+        #[command(flatten)]
+        out: AuditOutput,
+    },
+    /// A live HTTPS endpoint: TLS versions and ciphers, certificate, headers, cookies.
+    #[command(alias = "http")]
+    Https {
+        /// https://host[:port]/path
+        url: String,
+        /// Extra CA certificate (PEM) to trust, e.g. a private CA.
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
+        /// Plain-HTTP URL that should redirect to HTTPS (default: http://HOST:80/).
+        #[arg(long, value_name = "URL")]
+        http_url: Option<String>,
+        #[command(flatten)]
+        out: AuditOutput,
     },
 }

@@ -42,6 +42,7 @@ async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Keys(c) => commands::keys::run(c).await,
         Command::Config(c) => commands::config::run(c),
         Command::Policy(c) => commands::policy::run(c).await,
+        Command::Audit(c) => commands::audit::run(c).await,
         Command::Inspect(c) => commands::inspect::run(c),
     }
 }

@@ -5,6 +5,7 @@ mod util;
 
 mod admin_cli;
 mod assertion;
+mod audit;
 mod db_outage;
 mod forward_auth;
 mod headers;

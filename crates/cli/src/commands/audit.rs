@@ -1,0 +1,145 @@
+//! `centinela audit k8s|mysql|https`: runs a scanner of the audit crate, applies
+//! suppressions, renders the report and turns it into the exit code (0 clean, 1
+//! findings at or above `--fail-on`, 2 error, 3 scan incomplete).
+
+use std::io::{IsTerminal as _, Write};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use centinela_audit::render::{self, Format};
+use centinela_audit::{https, k8s, mysql, suppress, Report, Severity};
+
+use crate::args::{AuditCommand, AuditOutput};
+
+/// Parsed output options, checked before any scanning starts.
+struct Out {
+    format: Format,
+    fail_on: Option<Severity>,
+    suppressions: suppress::Loaded,
+    opts: AuditOutput,
+}
+
+fn prepare(opts: AuditOutput) -> anyhow::Result<Out> {
+    let format: Format = opts.format.parse()?;
+    let fail_on = if opts.fail_on.eq_ignore_ascii_case("none") {
+        None
+    } else {
+        Some(opts.fail_on.parse::<Severity>()?)
+    };
+    let suppressions = suppress::load(opts.suppressions.as_deref())?;
+    Ok(Out {
+        format,
+        fail_on,
+        suppressions,
+        opts,
+    })
+}
+
+pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        AuditCommand::K8s {
+            paths,
+            rbac_who_can,
+            out,
+        } => {
+            let out = prepare(out)?;
+            let options = k8s::Options {
+                who_can: rbac_who_can.and_then(|v| match v.as_slice() {
+                    [verb, resource] => Some((verb.clone(), resource.clone())),
+                    _ => None,
+                }),
+            };
+            // The bar draws on stderr and only when stderr is a terminal.
+            let (report, outcome) =
+                tokio::task::spawn_blocking(move || k8s::scan(&paths, &options, true))
+                    .await
+                    .context("the k8s scan stopped")?;
+            finish(report, out, outcome.who_can)
+        }
+        AuditCommand::Mysql { url, out } => {
+            let out = prepare(out)?;
+            let password = std::env::var("CENTINELA_AUDIT_MYSQL_PASSWORD").ok();
+            let report = mysql::scan(&url, password.as_deref()).await;
+            finish(report, out, None)
+        }
+        AuditCommand::Https {
+            url,
+            ca_file,
+            http_url,
+            out,
+        } => {
+            let out = prepare(out)?;
+            let options = https::Options {
+                ca_file,
+                http_url,
+                ..https::Options::default()
+            };
+            let report = https::scan(&url, &options).await;
+            finish(report, out, None)
+        }
+    }
+}
+
+fn finish(
+    mut report: Report,
+    out: Out,
+    who_can: Option<Vec<k8s::WhoCan>>,
+) -> anyhow::Result<ExitCode> {
+    suppress::apply(&mut report, &out.suppressions);
+    report.sort();
+    let code = report.exit_code(out.fail_on);
+
+    let mut buf: Vec<u8> = Vec::new();
+    match out.format {
+        Format::Json => {
+            let mut value = render::json::to_value(&report);
+            if let Some(w) = &who_can {
+                value["who_can"] = serde_json::to_value(w)?;
+            }
+            serde_json::to_writer_pretty(&mut buf, &value)?;
+            buf.push(b'\n');
+        }
+        format => {
+            let color = out.opts.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none();
+            if let (Format::Text, Some(w)) = (format, &who_can) {
+                write_who_can(&mut buf, w)?;
+            }
+            render::render(&report, format, color, &mut buf)?;
+        }
+    }
+    match &out.opts.output {
+        Some(path) => std::fs::write(path, &buf)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            if let Err(e) = stdout.write_all(&buf).and_then(|()| stdout.flush()) {
+                // A closed pipe (`| head`) is the reader's choice, not a failure.
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    return Ok(ExitCode::SUCCESS);
+                }
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(ExitCode::from(code))
+}
+
+fn write_who_can(out: &mut Vec<u8>, who: &[k8s::WhoCan]) -> std::io::Result<()> {
+    writeln!(out, "Who can ({} subject binding(s)):", who.len())?;
+    for w in who {
+        let ns = w
+            .subject
+            .namespace
+            .as_ref()
+            .map(|n| format!(" (namespace {n})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {} {}{ns}  in {}  via {} -> {}",
+            w.subject.kind, w.subject.name, w.scope, w.binding, w.role
+        )?;
+    }
+    writeln!(out)
+}
