@@ -6,6 +6,7 @@
 //! the stack, and every loop advances through the input, so work is linear.
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 
 use quick_xml::events::Event;
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
@@ -266,9 +267,8 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
         let mut i = 0usize;
         loop {
             w.path.truncate(base);
-            w.path.push('[');
-            w.path.push_str(&i.to_string());
-            w.path.push(']');
+            // Formatting into the path buffer itself: no string per element.
+            let _ = write!(w.path, "[{i}]");
             if seq.next_element_seed(Node(w))?.is_none() {
                 break;
             }
@@ -282,9 +282,9 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
         let w = self.0;
         w.enter()?;
         let base = w.path.len();
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen = SeenKeys::default();
         while let Some(key) = map.next_key::<String>()? {
-            if !w.dup_ok && !seen.insert(key.clone()) {
+            if !w.dup_ok && seen.contains(&key) {
                 return Err(A::Error::custom(format!("duplicate key {key:?}")));
             }
             if !w.ex.push(w.max, Source::JsonKey, &w.path, &key) {
@@ -296,10 +296,45 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
             }
             w.path.push_str(&key);
             map.next_value_seed(Node(w))?;
+            if !w.dup_ok {
+                seen.insert(key);
+            }
         }
         w.path.truncate(base);
         w.depth -= 1;
         Ok(())
+    }
+}
+
+/// Keys already seen in one JSON object. Objects in requests are small, and a
+/// linear scan of a few keys beats hashing each one; past [`SeenKeys::LINEAR`] keys
+/// it switches to a hash set so a 100,000-key object stays linear.
+#[derive(Default)]
+struct SeenKeys {
+    few: Vec<String>,
+    many: Option<HashSet<String>>,
+}
+
+impl SeenKeys {
+    const LINEAR: usize = 16;
+
+    fn contains(&self, k: &str) -> bool {
+        match &self.many {
+            Some(set) => set.contains(k),
+            None => self.few.iter().any(|x| x == k),
+        }
+    }
+
+    fn insert(&mut self, k: String) {
+        if let Some(set) = &mut self.many {
+            set.insert(k);
+        } else if self.few.len() < Self::LINEAR {
+            self.few.push(k);
+        } else {
+            let mut set: HashSet<String> = self.few.drain(..).collect();
+            set.insert(k);
+            self.many = Some(set);
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! `<(`) and the word that follows them. Common English words that are also
 //! programs (`more`, `type`, `set`, `find`…) only count with shell-looking arguments.
 
+use super::prefilter::ByteSet;
 use super::{severity, Detector, Hit};
 
 /// Programs whose name after a separator is an attack by itself.
@@ -151,12 +152,18 @@ fn hit(sev: u32, reason: &'static str) -> Option<Hit> {
 
 /// Removes quoting and expansion tricks a shell would erase before running.
 fn normalise(s: &str) -> String {
-    let s = s
-        .replace("${IFS}", " ")
-        .replace("$IFS$9", " ")
-        .replace("$IFS", " ")
-        .replace("$@", "")
-        .replace("$*", "");
+    // The expansions all start with `$`; most values have none, so skip the copies.
+    let s: std::borrow::Cow<'_, str> = if s.contains('$') {
+        std::borrow::Cow::Owned(
+            s.replace("${IFS}", " ")
+                .replace("$IFS$9", " ")
+                .replace("$IFS", " ")
+                .replace("$@", "")
+                .replace("$*", ""),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    };
     let mut out = String::with_capacity(s.len());
     let mut prev_word = false;
     for c in s.chars() {
@@ -174,13 +181,15 @@ fn normalise(s: &str) -> String {
 
 /// Checks one decoded form of a value.
 pub fn check(s: &str) -> Option<Hit> {
-    let b = s.as_bytes();
-    if !b.iter().any(|c| {
-        matches!(
-            c,
-            b';' | b'|' | b'&' | b'`' | b'$' | b'\n' | b'\r' | b'<' | b'{'
-        )
-    }) {
+    check_set(s, &ByteSet::of(s.as_bytes()))
+}
+
+/// Separators and substitutions: a command needs one of these to start.
+const TRIGGERS: ByteSet = ByteSet::from_bytes(b";|&`$\n\r<{");
+
+/// [`check`] with the byte set of `s` already computed.
+pub fn check_set(s: &str, set: &ByteSet) -> Option<Hit> {
+    if !set.intersects(&TRIGGERS) {
         return None;
     }
     let n = normalise(s);

@@ -55,7 +55,11 @@ pub fn percent(input: &str, plus: bool) -> Cow<'_, str> {
         }
         i += 1;
     }
-    Cow::Owned(bytes_to_text(&out).into_owned())
+    // Valid UTF-8 (the usual case) becomes the String without a copy.
+    match String::from_utf8(out) {
+        Ok(s) => Cow::Owned(s),
+        Err(e) => Cow::Owned(bytes_to_text(e.as_bytes()).into_owned()),
+    }
 }
 
 /// Decodes HTML character references: `&lt;`, `&#60;`, `&#x3c;`, with or without the
@@ -237,20 +241,30 @@ pub fn unicode(input: &str) -> Cow<'_, str> {
     if input.is_ascii() {
         return Cow::Borrowed(input);
     }
-    let s: String = input
-        .nfkc()
-        .filter(|c| {
-            !matches!(
-                c,
-                '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}'
-            )
-        })
-        .collect();
+    // Most non-ASCII text (accented Latin, CJK) is already NFKC; the quick check
+    // answers that in one pass without building the normalised copy.
+    if unicode_normalization::is_nfkc_quick(input.chars())
+        == unicode_normalization::IsNormalized::Yes
+        && !input.chars().any(is_invisible)
+    {
+        return Cow::Borrowed(input);
+    }
+    // Invisibles go first so that what they separated can compose, which also makes
+    // this function idempotent (see `variants`).
+    let s: String = input.chars().filter(|&c| !is_invisible(c)).nfkc().collect();
     if s == input {
         Cow::Borrowed(input)
     } else {
         Cow::Owned(s)
     }
+}
+
+/// Zero-width, bidi and soft-hyphen characters that renderers and databases drop.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}'
+    )
 }
 
 /// Decodes a value that is entirely base64 (standard or URL-safe alphabet, padding
@@ -311,7 +325,15 @@ pub fn variants(raw: &str, plus: bool) -> Vec<String> {
         if next == cur.as_ref() || out.contains(&next) {
             break;
         }
+        // Another round changes nothing when no decoder has anything to decode
+        // (the Unicode step is idempotent), so stop without running it.
+        let settled = !next
+            .bytes()
+            .any(|c| c == b'%' || c == b'&' || c == b'\\' || (plus && c == b'+'));
         out.push(next.clone());
+        if settled {
+            break;
+        }
         cur = Cow::Owned(next);
     }
     if let Some(b) = base64_text(raw) {

@@ -7,6 +7,9 @@
 //!
 //! None of these shapes occurs in ordinary form or JSON values, so each is critical.
 
+use std::sync::LazyLock;
+
+use super::prefilter::{ByteSet, Patterns};
 use super::{severity, Detector, Hit};
 
 fn hit(sev: u32, reason: &'static str) -> Option<Hit> {
@@ -19,7 +22,26 @@ fn hit(sev: u32, reason: &'static str) -> Option<Hit> {
 
 /// Checks one form of a value. `decoded` forms come from the decoders (so a base64
 /// payload has already been unwrapped if it was text).
-pub fn check(s: &str, _decoded: bool) -> Option<Hit> {
+pub fn check(s: &str, decoded: bool) -> Option<Hit> {
+    check_set(s, decoded, &ByteSet::of(s.as_bytes()))
+}
+
+/// Class names of well-known gadget chains; none occurs in ordinary text.
+const GADGETS: &[&str] = &[
+    "ObjectDataProvider",
+    "System.Diagnostics.Process",
+    "TypeConfuseDelegate",
+    "System.Windows.Data",
+    "javax.script.ScriptEngineManager",
+    "com.sun.rowset.JdbcRowSetImpl",
+    "java.lang.Runtime",
+    "org.apache.commons.collections",
+    "ysoserial",
+];
+
+/// [`check`] with the byte set of `s` already computed: the marker families that
+/// need a particular byte (`$`, `:`, `!`, newline) are only searched when it is there.
+pub fn check_set(s: &str, _decoded: bool, set: &ByteSet) -> Option<Hit> {
     let t = s.trim_start();
     let b = t.as_bytes();
     if b.len() < 4 {
@@ -48,13 +70,13 @@ pub fn check(s: &str, _decoded: bool) -> Option<Hit> {
     if java_raw(s.as_bytes()) {
         return hit(severity::CRITICAL, "java-serialized");
     }
-    if memchr::memmem::find(b, b"_$$ND_FUNC$$_").is_some() {
+    if set.has(b'$') && memchr::memmem::find(b, b"_$$ND_FUNC$$_").is_some() {
         return hit(severity::CRITICAL, "node-serialize");
     }
-    if php_object(b) {
+    if set.has(b':') && php_object(b) {
         return hit(severity::CRITICAL, "php-object");
     }
-    if memchr::memchr(b'!', b).is_some() {
+    if set.has(b'!') {
         for tag in [
             "!!python/",
             "!ruby/",
@@ -72,7 +94,7 @@ pub fn check(s: &str, _decoded: bool) -> Option<Hit> {
             }
         }
     }
-    if memchr::memchr(b'$', b).is_some() || memchr::memchr(b'@', b).is_some() {
+    if set.has(b'$') || set.has(b'@') {
         // Json.NET `$type` and fastjson `@type` name the class to instantiate.
         for key in ["\"$type\"", "\"@type\"", "'$type'", "'@type'"] {
             if memchr::memmem::find(b, key.as_bytes()).is_some() {
@@ -83,22 +105,12 @@ pub fn check(s: &str, _decoded: bool) -> Option<Hit> {
             return hit(severity::CRITICAL, "type-directive");
         }
     }
-    for gadget in [
-        "ObjectDataProvider",
-        "System.Diagnostics.Process",
-        "TypeConfuseDelegate",
-        "System.Windows.Data",
-        "javax.script.ScriptEngineManager",
-        "com.sun.rowset.JdbcRowSetImpl",
-        "java.lang.Runtime",
-        "org.apache.commons.collections",
-        "ysoserial",
-    ] {
-        if memchr::memmem::find(b, gadget.as_bytes()).is_some() {
-            return hit(severity::CRITICAL, "gadget-class");
-        }
+    static GADGET_SET: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(GADGETS, false));
+    if GADGET_SET.is_match(b) {
+        return hit(severity::CRITICAL, "gadget-class");
     }
-    if pickle_text(b) {
+    // Every text-protocol opcode sequence below holds a newline.
+    if set.has(b'\n') && pickle_text(b) {
         return hit(severity::CRITICAL, "python-pickle");
     }
     None
@@ -170,21 +182,22 @@ fn php_object(b: &[u8]) -> bool {
 /// Text-protocol pickle: a GLOBAL opcode `c<module>\n<name>\n` naming something that
 /// runs commands, followed by a REDUCE somewhere.
 fn pickle_text(b: &[u8]) -> bool {
-    for m in [
-        &b"cos\nsystem"[..],
-        b"cposix\nsystem",
-        b"c__builtin__\n",
-        b"cbuiltins\n",
-        b"csubprocess\n",
-        b"cnt\nsystem",
-        b"cos\npopen",
-        b"c__builtin__\neval",
-    ] {
-        if memchr::memmem::find(b, m).is_some() {
-            return true;
-        }
-    }
-    false
+    static PICKLE_SET: LazyLock<Patterns> = LazyLock::new(|| {
+        Patterns::new(
+            &[
+                "cos\nsystem",
+                "cposix\nsystem",
+                "c__builtin__\n",
+                "cbuiltins\n",
+                "csubprocess\n",
+                "cnt\nsystem",
+                "cos\npopen",
+                "c__builtin__\neval",
+            ],
+            false,
+        )
+    });
+    PICKLE_SET.is_match(b)
 }
 
 #[cfg(test)]

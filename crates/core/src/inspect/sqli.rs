@@ -793,28 +793,28 @@ enum State {
     Exec,
 }
 
-fn class_char(t: Tok) -> char {
+fn class_char(t: Tok) -> u8 {
     match t {
-        Tok::Str { .. } => 's',
-        Tok::Num { .. } => '1',
-        Tok::Word => 'n',
-        Tok::Kw(Kw::Union) => 'U',
-        Tok::Kw(Kw::Select | Kw::Stmt | Kw::Set | Kw::Exec) => 'E',
-        Tok::Kw(Kw::CmpWord) => 'o',
-        Tok::Kw(Kw::Not) => '!',
-        Tok::Kw(Kw::Literal) => 'v',
-        Tok::Kw(_) => 'k',
-        Tok::Func { .. } => 'f',
-        Tok::Var { .. } => 'v',
-        Tok::Cmp | Tok::Op { .. } | Tok::Star => 'o',
-        Tok::Logic => '&',
-        Tok::LParen => '(',
-        Tok::RParen => ')',
-        Tok::Comma => ',',
-        Tok::Semi => ';',
-        Tok::Dot => '.',
-        Tok::LineComment | Tok::BlockComment => 'c',
-        Tok::Other => '?',
+        Tok::Str { .. } => b's',
+        Tok::Num { .. } => b'1',
+        Tok::Word => b'n',
+        Tok::Kw(Kw::Union) => b'U',
+        Tok::Kw(Kw::Select | Kw::Stmt | Kw::Set | Kw::Exec) => b'E',
+        Tok::Kw(Kw::CmpWord) => b'o',
+        Tok::Kw(Kw::Not) => b'!',
+        Tok::Kw(Kw::Literal) => b'v',
+        Tok::Kw(_) => b'k',
+        Tok::Func { .. } => b'f',
+        Tok::Var { .. } => b'v',
+        Tok::Cmp | Tok::Op { .. } | Tok::Star => b'o',
+        Tok::Logic => b'&',
+        Tok::LParen => b'(',
+        Tok::RParen => b')',
+        Tok::Comma => b',',
+        Tok::Semi => b';',
+        Tok::Dot => b'.',
+        Tok::LineComment | Tok::BlockComment => b'c',
+        Tok::Other => b'?',
     }
 }
 
@@ -849,7 +849,10 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
     let mut st = State::Operand;
     let mut score: u32 = 0;
     let mut cmp_points = 0u32;
-    let mut fp = String::new();
+    // The fingerprint is kept on the stack and only turned into a String on a
+    // match: most values are judged benign and never need it.
+    let mut fp = [0u8; 16];
+    let mut fp_len = 0usize;
     let mut n = 0usize; // code tokens consumed (comments excluded)
     let mut prev = Tok::Other;
     let mut broke = false;
@@ -869,7 +872,8 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                 ..
             }) => {
                 score += 1;
-                fp.push('s');
+                fp[0] = b's';
+                fp_len = 1;
                 n = 1;
                 prev = Tok::Str { closed: true };
                 st = State::After;
@@ -880,8 +884,9 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
 
     for t in lex {
         let tok = t.tok;
-        if fp.len() < 16 {
-            fp.push(class_char(tok));
+        if fp_len < fp.len() {
+            fp[fp_len] = class_char(tok);
+            fp_len += 1;
         }
         if pending_stmt {
             pending_stmt = false;
@@ -1042,7 +1047,7 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
     Some(SqliMatch {
         context: ctx,
         score,
-        fingerprint: fp,
+        fingerprint: fp[..fp_len].iter().map(|&c| char::from(c)).collect(),
     })
 }
 

@@ -6,6 +6,9 @@
 //! include into code execution (`php://filter`, `expect://`, `phar://`…), and NUL
 //! bytes that truncate an extension check. One linear pass per pattern family.
 
+use std::sync::LazyLock;
+
+use super::prefilter::{ByteSet, Patterns};
 use super::{severity, Detector, Hit};
 
 /// Files whose path in a parameter only makes sense as an attack.
@@ -98,6 +101,18 @@ fn hit(sev: u32, reason: &'static str) -> Option<Hit> {
 /// segment that *is* `..` can only be traversal (the gateway canonicalised the path
 /// it routed on, so one reaching here came double-encoded).
 pub fn check(s: &str, path_segment: bool) -> Option<Hit> {
+    check_set(s, path_segment, &ByteSet::of(s.as_bytes()))
+}
+
+/// Bytes one of which every pattern here needs: `.` (dot-dot, `win.ini`), `/` and
+/// `\` (paths), `:` (wrappers, `c:\`), `_` (`id_rsa`, `authorized_keys`), NUL.
+const TRIGGERS: ByteSet = ByteSet::from_bytes(b"./\\:_\0");
+
+/// [`check`] with the byte set of `s` already computed.
+pub fn check_set(s: &str, path_segment: bool, set: &ByteSet) -> Option<Hit> {
+    if !set.intersects(&TRIGGERS) {
+        return None;
+    }
     let b = s.as_bytes();
     if path_segment && (s == ".." || s.starts_with("../") || s.starts_with("..\\")) {
         return hit(severity::CRITICAL, "dot-dot-segment");
@@ -122,22 +137,14 @@ pub fn check(s: &str, path_segment: bool) -> Option<Hit> {
     if dots >= 2 {
         return hit(severity::CRITICAL, "dot-dot-sequence");
     }
-    let lower = s.to_ascii_lowercase();
-    if !lower
-        .bytes()
-        .all(|c| c.is_ascii_alphanumeric() || c == b' ')
-    {
-        for w in WRAPPERS {
-            if lower.contains(w) {
-                return hit(severity::CRITICAL, "stream-wrapper");
-            }
-        }
-        for f in SENSITIVE {
-            if lower.contains(f) {
-                // A known file reached by traversal or as an absolute path.
-                return hit(severity::CRITICAL, "sensitive-file");
-            }
-        }
+    static WRAPPER_SET: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(WRAPPERS, true));
+    static SENSITIVE_SET: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(SENSITIVE, true));
+    if WRAPPER_SET.is_match(b) {
+        return hit(severity::CRITICAL, "stream-wrapper");
+    }
+    if SENSITIVE_SET.is_match(b) {
+        // A known file reached by traversal or as an absolute path.
+        return hit(severity::CRITICAL, "sensitive-file");
     }
     if dots == 1 {
         return hit(severity::WARNING, "dot-dot-sequence");

@@ -14,6 +14,7 @@
 //! Plain rich text (`<b>`, `<p>`, `<a href="https://…">`) passes. The scan moves
 //! forward only, so it is linear in the input.
 
+use super::prefilter::{find_ci, ByteSet};
 use super::{severity, Detector, Hit};
 
 /// Element names that run script or load active content by themselves.
@@ -132,21 +133,51 @@ fn hit(sev: u32, reason: &'static str) -> Option<Hit> {
 
 /// Checks one decoded form of a value.
 pub fn check(s: &str) -> Option<Hit> {
+    check_set(s, &ByteSet::of(s.as_bytes()))
+}
+
+/// Bytes one of which every XSS pattern needs: `<` (tags, `<%`), `:` (script URIs,
+/// `behavior:`), `=` (attribute break-outs), `(` `` ` `` `.` `[` (sink calls,
+/// `document.cookie`), `{` (templates), `-` (`-moz-binding`).
+const TRIGGERS: ByteSet = ByteSet::from_bytes(b"<:=(`.[{-");
+
+/// [`check`] with the byte set of `s` already computed. Each sub-scan runs only
+/// when `s` holds a byte all of its patterns need.
+pub fn check_set(s: &str, set: &ByteSet) -> Option<Hit> {
+    if !set.intersects(&TRIGGERS) {
+        return None;
+    }
     let b = s.as_bytes();
     let mut best: Option<Hit> = None;
-    if memchr::memchr(b'<', b).is_some() {
+    if set.has(b'<') {
         keep(&mut best, tags(b));
         if best.is_some_and(|h| h.severity >= severity::CRITICAL) {
             return best;
         }
     }
-    keep(&mut best, script_uri(b));
-    keep(&mut best, attribute_breakout(b));
-    keep(&mut best, js_sink(b));
-    keep(&mut best, template(b));
-    keep(&mut best, css(b));
+    if set.has(b':') {
+        keep(&mut best, script_uri(b));
+    }
+    if set.has(b'=') {
+        keep(&mut best, attribute_breakout(b));
+    }
+    if set.intersects(&SINK_TRIGGERS) {
+        keep(&mut best, js_sink(b));
+    }
+    if set.has(b'{') || (set.has(b'<') && set.has(b'%')) {
+        keep(&mut best, template(b));
+    }
+    if set.intersects(&CSS_TRIGGERS) {
+        keep(&mut best, css(b));
+    }
     best
 }
+
+/// A sink only counts when called (`(`, `` ` ``) or reached as a property (`.`, `[`).
+const SINK_TRIGGERS: ByteSet = ByteSet::from_bytes(b"(`.[");
+
+/// `expression(`, `-moz-binding`, `behavior:`.
+const CSS_TRIGGERS: ByteSet = ByteSet::from_bytes(b"(-:");
 
 /// Keeps the more severe of two hits.
 fn keep(best: &mut Option<Hit>, h: Option<Hit>) {
@@ -347,6 +378,9 @@ fn matches_loose(b: &[u8], pat: &[u8]) -> bool {
 /// `" onmouseover=alert(1) x="` or `' autofocus onfocus='…`: a quote (or `/`) ends
 /// the attribute the value sits in, then an event handler follows.
 fn attribute_breakout(b: &[u8]) -> Option<Hit> {
+    // Position of the first quote, found once: "a quote somewhere before" is then a
+    // comparison, which keeps many `on…=` occurrences linear.
+    let first_quote = memchr::memchr3(b'"', b'\'', b'`', b).unwrap_or(b.len());
     let mut i = 0;
     while i + 2 < b.len() {
         let Some(off) = memchr::memchr2(b'o', b'O', &b[i..]) else {
@@ -381,7 +415,7 @@ fn attribute_breakout(b: &[u8]) -> Option<Hit> {
             continue;
         }
         let name = b[p..j].to_ascii_lowercase();
-        let quote_before = b[..p].iter().any(|c| matches!(c, b'"' | b'\'' | b'`'));
+        let quote_before = first_quote < p;
         if is_event(&name) && (quote_before || p == 0 || b[p - 1] == b'/') {
             return hit(severity::CRITICAL, "attribute-event-handler");
         }
@@ -517,7 +551,12 @@ fn js_sink(b: &[u8]) -> Option<Hit> {
         if word.len() < 3 || word.len() > 20 {
             continue;
         }
-        let lw = word.to_ascii_lowercase();
+        // Lower-cased on the stack: words are at most 20 bytes here.
+        let mut buf = [0u8; 20];
+        let lw = &mut buf[..word.len()];
+        lw.copy_from_slice(word);
+        lw.make_ascii_lowercase();
+        let lw: &[u8] = lw;
         if !SINKS.iter().any(|s| lw == s.as_bytes()) {
             continue;
         }
@@ -527,20 +566,14 @@ fn js_sink(b: &[u8]) -> Option<Hit> {
         }
         let call = matches!(b.get(k), Some(b'(' | b'`'))
             || (b.get(k) == Some(&b'.')
-                && matches!(
-                    &lw[..],
-                    b"top" | b"parent" | b"self" | b"window" | b"globalthis"
-                ))
+                && matches!(lw, b"top" | b"parent" | b"self" | b"window" | b"globalthis"))
             || (b.get(k) == Some(&b'[')
-                && matches!(
-                    &lw[..],
-                    b"top" | b"parent" | b"self" | b"window" | b"globalthis"
-                ));
+                && matches!(lw, b"top" | b"parent" | b"self" | b"window" | b"globalthis"));
         if !call {
             continue;
         }
         if matches!(
-            &lw[..],
+            lw,
             b"top"
                 | b"parent"
                 | b"self"
@@ -596,7 +629,7 @@ fn js_sink(b: &[u8]) -> Option<Hit> {
             )
         );
         let strong = matches!(
-            &lw[..],
+            lw,
             b"alert"
                 | b"prompt"
                 | b"confirm"
@@ -616,7 +649,7 @@ fn js_sink(b: &[u8]) -> Option<Hit> {
         }
     }
     // `document.cookie` / `document.domain` are read by almost every stealing proof.
-    let lower_has = |pat: &[u8]| memchr::memmem::find(&b.to_ascii_lowercase(), pat).is_some();
+    let lower_has = |pat: &[u8]| find_ci(b, pat);
     if memchr::memmem::find(b, b"ocument").is_some()
         && (lower_has(b"document.cookie")
             || lower_has(b"document.domain")
@@ -675,12 +708,10 @@ fn template(b: &[u8]) -> Option<Hit> {
 /// Script through CSS: IE `expression(`, `-moz-binding`, `behavior:` and
 /// `url(javascript:…)` (the last is caught as a script URI).
 fn css(b: &[u8]) -> Option<Hit> {
-    let lower = b.to_ascii_lowercase();
-    let found = |p: &[u8]| memchr::memmem::find(&lower, p).is_some();
-    if found(b"expression(")
-        || found(b"-moz-binding")
-        || found(b"behavior:")
-        || found(b"behaviour:")
+    if find_ci(b, b"expression(")
+        || find_ci(b, b"-moz-binding")
+        || find_ci(b, b"behavior:")
+        || find_ci(b, b"behaviour:")
     {
         return hit(severity::CRITICAL, "css-script");
     }

@@ -5,6 +5,7 @@
 //! any value is refused: an application that parses a field as XML would otherwise
 //! resolve it.
 
+use super::prefilter::{find_ci, ByteSet};
 use super::{severity, Detector, Hit};
 
 fn hit(sev: u32, reason: &'static str) -> Option<Hit> {
@@ -15,16 +16,22 @@ fn hit(sev: u32, reason: &'static str) -> Option<Hit> {
     })
 }
 
-fn find_ci(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
-}
-
 /// Checks one decoded form of a value.
 pub fn check_value(s: &str) -> Option<Hit> {
+    check_set(s, &ByteSet::of(s.as_bytes()))
+}
+
+/// `<!` declarations, `:` of `xi:include`, `+` of UTF-7, `<` of `<?xml-stylesheet`.
+const TRIGGERS: ByteSet = ByteSet::from_bytes(b"!<:+");
+
+/// [`check_value`] with the byte set of `s` already computed.
+pub fn check_set(s: &str, set: &ByteSet) -> Option<Hit> {
+    if !set.intersects(&TRIGGERS) {
+        return None;
+    }
     let b = s.as_bytes();
-    if memchr::memchr(b'!', b).is_some()
-        && memchr::memchr(b'<', b).is_some()
+    if set.has(b'!')
+        && set.has(b'<')
         && (find_ci(b, b"<!doctype")
             || find_ci(b, b"<!entity")
             || find_ci(b, b"<!element")
@@ -32,20 +39,15 @@ pub fn check_value(s: &str) -> Option<Hit> {
     {
         return hit(severity::CRITICAL, "xml-doctype");
     }
-    if memchr::memchr(b':', b).is_some()
-        && (find_ci(b, b"xi:include") || find_ci(b, b"/2001/xinclude"))
-    {
+    if set.has(b':') && (find_ci(b, b"xi:include") || find_ci(b, b"/2001/xinclude")) {
         return hit(severity::CRITICAL, "xinclude");
     }
     // UTF-7: `+ADw-` is `<`; a declaration spelled that way slips past byte filters
     // and is decoded by parsers that honour `encoding="UTF-7"`.
-    if memchr::memchr(b'+', b).is_some()
-        && find_ci(b, b"+adw")
-        && (find_ci(b, b"doctype") || find_ci(b, b"entity"))
-    {
+    if set.has(b'+') && find_ci(b, b"+adw") && (find_ci(b, b"doctype") || find_ci(b, b"entity")) {
         return hit(severity::CRITICAL, "xml-doctype-utf7");
     }
-    if memchr::memchr(b'<', b).is_some() && find_ci(b, b"<?xml-stylesheet") {
+    if set.has(b'<') && find_ci(b, b"<?xml-stylesheet") {
         return hit(severity::WARNING, "xml-stylesheet");
     }
     None
