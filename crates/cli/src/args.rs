@@ -63,6 +63,9 @@ pub enum Command {
     /// Audit Kubernetes manifests, a MySQL server or an HTTPS endpoint.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Verify, export or prune the tamper-evident audit log.
+    #[command(subcommand, name = "audit-log")]
+    AuditLog(AuditLogCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -290,5 +293,33 @@ pub enum AuditCommand {
         http_url: Option<String>,
         #[command(flatten)]
         out: AuditOutput,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditLogCommand {
+    /// Check the hash chain; names the first broken link and exits 1 if there is one.
+    Verify {
+        #[command(flatten)]
+        cfg: ConfigArg,
+    },
+    /// Print events as JSON lines with ECS field names (for a SIEM).
+    Export {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        /// Only events at or after this point: a date, a UTC time or an age (24h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only events of this kind (e.g. login-failure, inspection-blocked).
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    /// Delete events older than a point (e.g. 90d), keeping the rest verifiable.
+    Prune {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        /// A date, a UTC time or an age such as 90d.
+        #[arg(long)]
+        before: String,
     },
 }

@@ -140,3 +140,26 @@ pub fn unix_now() -> i64 {
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
+
+/// Records an administrative action in the audit log, as done from this command line
+/// by the operating-system user running it. A failure to record is reported but does
+/// not undo the action, which has already happened.
+pub async fn record_admin(store: &Store, action: &str, target: &str, details: serde_json::Value) {
+    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    let mut e = centinela_core::auditlog::Event::new(
+        centinela_core::auditlog::Kind::AdminAction,
+        "success",
+        unix_now().saturating_mul(1000),
+    )
+    .actor(format!("cli:{who}"))
+    .target(target)
+    .detail("action", action);
+    if let serde_json::Value::Object(m) = details {
+        for (k, v) in m {
+            e = e.detail(&k, v);
+        }
+    }
+    if let Err(err) = store.append_audit(&[e]).await {
+        eprintln!("centinela: warning: the action was done but could not be recorded in the audit log: {err}");
+    }
+}

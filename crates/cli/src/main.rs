@@ -44,5 +44,6 @@ async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Policy(c) => commands::policy::run(c).await,
         Command::Audit(c) => commands::audit::run(c).await,
         Command::Inspect(c) => commands::inspect::run(c),
+        Command::AuditLog(c) => commands::auditlog::run(c).await,
     }
 }

@@ -25,11 +25,13 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
 use crate::assertion::Signer;
+use crate::audit_sink::AuditSink;
 use crate::auth::http::{is_own_path, json_error, AuthHttp};
 use crate::auth::service::{AuthError, AuthMethod, Identity};
 use crate::handler::{boxed, full, Body, BoxFuture, Handler};
 use crate::limiter::Limiter;
 use crate::proxy::ProxyHandler;
+use centinela_core::auditlog::{Event, Kind};
 
 /// Header carrying the user name to the upstream.
 pub const USER_HEADER: HeaderName = HeaderName::from_static("x-centinela-user");
@@ -74,6 +76,8 @@ pub struct GatewayParts {
     pub public_url: String,
     /// Signs identity assertions to upstreams.
     pub signer: Signer,
+    /// Where security events go.
+    pub audit: Option<AuditSink>,
 }
 
 #[derive(Debug)]
@@ -88,6 +92,7 @@ struct Inner {
     trusted_proxies: Vec<Cidr>,
     public_url: String,
     signer: Signer,
+    audit: Option<AuditSink>,
 }
 
 impl Gateway {
@@ -106,15 +111,36 @@ impl Gateway {
                 trusted_proxies: parts.trusted_proxies,
                 public_url: parts.public_url,
                 signer: parts.signer,
+                audit: parts.audit,
             }),
         }
     }
 
+    fn emit(&self, e: Event) {
+        if let Some(a) = &self.inner.audit {
+            a.record(e);
+        }
+    }
+
     /// `Some(429 answer)` when `key` is over `rate`.
-    fn over_limit(&self, key: &str, rate: Option<Rate>, what: &str) -> Option<Response<Body>> {
+    fn over_limit(
+        &self,
+        key: &str,
+        rate: Option<Rate>,
+        what: &str,
+        client: IpAddr,
+        actor: Option<&str>,
+    ) -> Option<Response<Body>> {
         let rate = rate?;
         let wait = self.inner.limiter.check(key, rate).err()?;
-        tracing::info!(limit = what, rate = %rate, retry_after = wait, "Rate limit reached");
+        let mut e = Event::new(Kind::RateLimited, "failure", now_ms())
+            .client(client)
+            .detail("limit", what)
+            .detail("rate", rate.to_string());
+        if let Some(a) = actor {
+            e = e.actor(a);
+        }
+        self.emit(e);
         let mut r = problem(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -135,9 +161,13 @@ impl Gateway {
             &self.inner.trusted_proxies,
         );
         let ip_key = format!("ip:{client_ip}");
-        let resp = if let Some(r) =
-            self.over_limit(&ip_key, self.inner.rate_limits.per_ip, "per address")
-        {
+        let resp = if let Some(r) = self.over_limit(
+            &ip_key,
+            self.inner.rate_limits.per_ip,
+            "per address",
+            client_ip,
+            None,
+        ) {
             r
         } else if req.uri().path() == FORWARD_AUTH_PATH {
             self.forward_auth(&req, client_ip).await
@@ -225,6 +255,8 @@ impl Gateway {
                 &format!("user:{}", i.user_id),
                 inner.rate_limits.per_user,
                 "per user",
+                client_ip,
+                Some(&i.username),
             ) {
                 return r;
             }
@@ -309,6 +341,8 @@ impl Gateway {
                     &format!("route:{index}:{caller}"),
                     route.rate_limit,
                     "per route",
+                    client_ip,
+                    identity.as_ref().map(|i| i.username.as_str()),
                 ) {
                     return r;
                 }
@@ -343,6 +377,7 @@ impl Gateway {
                     route,
                     identity.as_ref(),
                     client_ip,
+                    inner.audit.as_ref(),
                 )
                 .await
                 {
@@ -404,6 +439,15 @@ impl Gateway {
                     reason = %reason,
                     "Access denied"
                 );
+                let mut e = Event::new(Kind::PolicyDenied, "failure", now_ms())
+                    .client(client_ip)
+                    .target(format!("{method} {path}"))
+                    .detail("route", route_name)
+                    .detail("reason", reason.as_str());
+                if let Some(i) = &identity {
+                    e = e.actor(&i.username);
+                }
+                self.emit(e);
                 if sign_in_may_help {
                     unauthenticated(&parts)
                 } else {
@@ -433,6 +477,12 @@ impl Handler for Gateway {
 pub const JWKS_PATH: &str = "/_centinela/jwks.json";
 /// Header carrying the signed identity assertion (JWT) to the upstream.
 pub const ASSERTION_HEADER: HeaderName = HeaderName::from_static("x-centinela-assertion");
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
 
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
@@ -588,6 +638,7 @@ async fn inspect_request(
     route: &policy::Route,
     identity: Option<&Identity>,
     client_ip: IpAddr,
+    audit: Option<&AuditSink>,
 ) -> Option<Response<Body>> {
     let policy = route.inspect.clone();
     let method = parts.method.as_str().to_owned();
@@ -652,6 +703,44 @@ async fn inspect_request(
         })
         .collect();
     let user = identity.map_or("-", |i| i.username.as_str());
+    if report.verdict != inspect::Verdict::Pass {
+        if let Some(a) = audit {
+            let detectors: Vec<&str> = report
+                .findings
+                .iter()
+                .map(|f| f.detector.as_str())
+                .collect();
+            let params: Vec<&str> = report.findings.iter().map(|f| f.name.as_str()).collect();
+            let mut e = Event::new(
+                Kind::InspectionBlocked,
+                if report.verdict == inspect::Verdict::Block {
+                    "failure"
+                } else {
+                    "unknown"
+                },
+                now_ms(),
+            )
+            .client(client_ip)
+            .target(format!("{} {}", parts.method, parts.uri.path()))
+            .detail("request_id", request_id.as_str())
+            .detail("route", route.name.as_str())
+            .detail("score", report.score)
+            .detail("detectors", detectors)
+            .detail("parameters", params)
+            .detail(
+                "mode",
+                if report.verdict == inspect::Verdict::Block {
+                    "block"
+                } else {
+                    "detect-only"
+                },
+            );
+            if let Some(i) = identity {
+                e = e.actor(&i.username);
+            }
+            a.record(e);
+        }
+    }
     match report.verdict {
         inspect::Verdict::Block => {
             tracing::warn!(

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod assertion;
+pub mod audit_sink;
 pub mod auth;
 pub mod demo;
 pub mod error;

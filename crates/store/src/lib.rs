@@ -8,6 +8,7 @@
 //! stored as digests, emails and TOTP secrets as AES-256-GCM ciphertexts.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 mod db;
 mod error;
 mod keys;
@@ -70,6 +71,17 @@ impl Store {
             backend,
             keys,
             sqlite_reader,
+        })
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and writes later
+    /// fails with "database is locked" when another connection is writing, instead of
+    /// waiting its turn.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::MySql => self.pool.begin().await?,
         })
     }
 

@@ -171,7 +171,7 @@ impl Store {
         mfa_pending: bool,
     ) -> Result<()> {
         let old = digest_hex(old_digest);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT user_id, created_at, expires_at, client_ip FROM sessions WHERE id_hash = ?",
         )

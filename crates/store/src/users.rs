@@ -524,7 +524,7 @@ impl Store {
     /// Replaces the user's recovery codes with these (already normalised) codes,
     /// stored as keyed digests.
     pub async fn replace_recovery_codes(&self, user_id: &str, codes: &[&str]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = ?")
             .bind(user_id)
             .execute(&mut *tx)

@@ -1,6 +1,7 @@
 //! One module per top-level subcommand.
 
 pub mod audit;
+pub mod auditlog;
 pub mod config;
 pub mod inspect;
 pub mod keys;

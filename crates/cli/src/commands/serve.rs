@@ -13,9 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use centinela_core::auditlog::{Event, Kind};
 use centinela_core::config::{Config, TlsConfig};
 use centinela_core::password::PasswordHasher;
 use centinela_gateway::assertion::Signer;
+use centinela_gateway::audit_sink::AuditSink;
 use centinela_gateway::auth::hashing::HashPool;
 use centinela_gateway::auth::http::AuthHttp;
 use centinela_gateway::auth::service::{Accounts, AuthSettings};
@@ -33,6 +35,9 @@ use crate::context;
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 /// How often the certificate files are checked for a renewal.
 const CERT_WATCH_EVERY: Duration = Duration::from_secs(30);
+/// Security events queued while the database is slow or away; more are dropped and
+/// counted.
+const AUDIT_QUEUE: usize = 10_000;
 /// Logins that may wait for a hashing worker, per worker; more get a 503 at once.
 const HASH_QUEUE_PER_WORKER: usize = 32;
 
@@ -150,6 +155,15 @@ async fn start_demo(
     Ok(())
 }
 
+fn unix_ms() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis()),
+    )
+    .unwrap_or(i64::MAX)
+}
+
 fn auth_settings(cfg: &Config) -> AuthSettings {
     let throttle = cfg.login.throttle;
     AuthSettings {
@@ -211,7 +225,9 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let workers = cfg.password.hash_workers_for(cpus);
     let pool = HashPool::new(hasher, workers, workers * HASH_QUEUE_PER_WORKER);
-    let accounts = Accounts::new(store.clone(), pool, auth_settings(&cfg));
+    let audit = AuditSink::spawn(store.clone(), AUDIT_QUEUE);
+    let accounts =
+        Accounts::new(store.clone(), pool, auth_settings(&cfg)).with_audit(audit.clone());
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     if arg.config.is_none() {
@@ -227,7 +243,19 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         trusted_proxies: cfg.server.trusted_proxies.clone(),
         public_url: cfg.effective_public_url(),
         signer: Signer::from_seed(&store.assertion_signing_seed(), &cfg.effective_public_url())?,
+        audit: Some(audit.clone()),
     });
+    audit.record(
+        Event::new(Kind::ConfigLoaded, "success", unix_ms())
+            .target(
+                arg.config
+                    .as_ref()
+                    .map_or_else(|| "quickstart".to_owned(), |p| p.display().to_string()),
+            )
+            .detail("routes", cfg.policy.routes.len())
+            .detail("upstreams", cfg.upstreams.len())
+            .detail("warnings", cfg.warnings.len()),
+    );
 
     let server = centinela_gateway::bind(ServerConfig {
         listen: cfg.server.listen,

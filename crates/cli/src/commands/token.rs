@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use centinela_store::NewApiToken;
 
 use crate::args::TokenCommand;
-use crate::context::Context;
+use crate::context::{record_admin, Context};
 
 fn when(t: Option<i64>) -> String {
     t.map_or_else(|| "-".to_owned(), |t| t.to_string())
@@ -60,6 +60,13 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                 }
             );
             println!("{}", secret.expose());
+            record_admin(
+                &ctx.store,
+                "token-create",
+                &rec.username,
+                serde_json::json!({"token_id": rec.id, "roles": rec.roles}),
+            )
+            .await;
         }
         TokenCommand::List { cfg, user } => {
             let ctx = Context::open(&cfg).await?;
@@ -90,6 +97,7 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             let ctx = Context::open(&cfg).await?;
             if ctx.store.revoke_api_token(&id).await? {
                 println!("revoked {id}");
+                record_admin(&ctx.store, "token-revoke", &id, serde_json::json!({})).await;
             } else {
                 anyhow::bail!("no live token with id {id:?}; `centinela token list` shows them");
             }

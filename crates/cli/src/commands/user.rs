@@ -6,7 +6,7 @@ use anyhow::{bail, Context as _};
 use centinela_store::{NewUser, User, UserStatus};
 
 use crate::args::UserCommand;
-use crate::context::{read_new_password, Context};
+use crate::context::{read_new_password, record_admin, Context};
 
 async fn find(ctx: &Context, username: &str) -> anyhow::Result<User> {
     ctx.store
@@ -56,6 +56,13 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 })
                 .await?;
             println!("created user {}", describe(&user));
+            record_admin(
+                &ctx.store,
+                "user-add",
+                &user.username,
+                serde_json::json!({"roles": user.roles}),
+            )
+            .await;
         }
         UserCommand::List { cfg, json } => {
             let ctx = Context::open(&cfg).await?;
@@ -102,12 +109,20 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 .await?;
             let n = ctx.store.delete_user_sessions(&u.id).await?;
             println!("disabled {username}; ended {n} session(s)");
+            record_admin(
+                &ctx.store,
+                "user-disable",
+                &username,
+                serde_json::json!({"sessions_ended": n}),
+            )
+            .await;
         }
         UserCommand::Enable { cfg, username } => {
             let ctx = Context::open(&cfg).await?;
             let u = find(&ctx, &username).await?;
             ctx.store.set_user_status(&u.id, UserStatus::Active).await?;
             println!("enabled {username}");
+            record_admin(&ctx.store, "user-enable", &username, serde_json::json!({})).await;
         }
         UserCommand::Passwd { cfg, username } => {
             let ctx = Context::open(&cfg).await?;
@@ -117,6 +132,13 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             ctx.store.set_password_hash(&u.id, &hash).await?;
             let n = ctx.store.delete_user_sessions(&u.id).await?;
             println!("password changed for {username}; ended {n} session(s)");
+            record_admin(
+                &ctx.store,
+                "user-passwd",
+                &username,
+                serde_json::json!({"sessions_ended": n}),
+            )
+            .await;
         }
         UserCommand::Unlock { cfg, username } => {
             let ctx = Context::open(&cfg).await?;
@@ -128,12 +150,20 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 ctx.store.set_user_status(&u.id, UserStatus::Active).await?;
             }
             println!("unlocked {username}");
+            record_admin(&ctx.store, "user-unlock", &username, serde_json::json!({})).await;
         }
         UserCommand::RevokeSessions { cfg, username } => {
             let ctx = Context::open(&cfg).await?;
             let u = find(&ctx, &username).await?;
             let n = ctx.store.delete_user_sessions(&u.id).await?;
             println!("ended {n} session(s) of {username}");
+            record_admin(
+                &ctx.store,
+                "user-revoke-sessions",
+                &username,
+                serde_json::json!({"sessions_ended": n}),
+            )
+            .await;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -56,6 +56,17 @@ async fn mysql_outage_gives_503_and_recovers_without_restart() {
         server.log_text()
     );
 
+    // Security events during the outage are kept (bounded queue) and written when
+    // the database returns; anonymous refusals need no database to decide.
+    for _ in 0..3 {
+        let r = c
+            .get(format!("{}/api/customers", server.base()))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+
     relay.restore();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -71,4 +82,21 @@ async fn mysql_outage_gives_503_and_recovers_without_restart() {
     let r = api_login(&c, &server, "erin", PASSWORD, None).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(!server.log_text().contains("panicked"));
+    let mut stored = 0;
+    for _ in 0..100 {
+        stored = env
+            .ok(&["audit-log", "export", "--kind", "policy-denied"], "")
+            .lines()
+            .filter(|l| l.contains("GET /api/customers"))
+            .count();
+        if stored >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        stored >= 3,
+        "events from the outage were lost ({stored} stored)"
+    );
+    assert!(env.ok(&["audit-log", "verify"], "").contains("intact"));
 }

@@ -6,6 +6,7 @@ mod util;
 mod admin_cli;
 mod assertion;
 mod audit;
+mod audit_log;
 mod db_outage;
 mod forward_auth;
 mod headers;

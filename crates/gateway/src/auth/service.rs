@@ -8,6 +8,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use centinela_core::auditlog::{Event, Kind};
 use centinela_core::password::Verification;
 use centinela_core::throttle::{self, ThrottleDecision, ThrottlePolicy};
 use centinela_core::{recovery, token, totp};
@@ -167,6 +168,13 @@ pub struct Accounts {
     store: Store,
     hashes: HashPool,
     settings: AuthSettings,
+    audit: Option<crate::audit_sink::AuditSink>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn now_secs() -> u64 {
@@ -197,7 +205,89 @@ impl Accounts {
             store,
             hashes,
             settings,
+            audit: None,
         }
+    }
+
+    /// Sends security events (logins, lockouts, enrolments, revocations) to `sink`.
+    #[must_use]
+    pub fn with_audit(mut self, sink: crate::audit_sink::AuditSink) -> Self {
+        self.audit = Some(sink);
+        self
+    }
+
+    fn emit(&self, e: Event) {
+        if let Some(a) = &self.audit {
+            a.record(e);
+        }
+    }
+
+    /// [`Accounts::login_inner`] with its outcome recorded in the audit log.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        totp_code: Option<&str>,
+        client_ip: IpAddr,
+        interactive: bool,
+    ) -> Result<NewSession, AuthError> {
+        let result = self
+            .login_inner(username, password, totp_code, client_ip, interactive)
+            .await;
+        let known = || centinela_store::validate_username(username).is_ok() && username.len() <= 64;
+        match &result {
+            Ok(s) => self.emit(
+                Event::new(Kind::LoginSuccess, "success", now_ms())
+                    .actor(&s.user.username)
+                    .client(client_ip)
+                    .detail(
+                        "second_factor",
+                        if s.mfa_pending {
+                            "pending"
+                        } else if totp_code.is_some() {
+                            "totp"
+                        } else {
+                            "none"
+                        },
+                    ),
+            ),
+            Err(AuthError::Throttled { retry_after_secs }) => self.emit(
+                Event::new(Kind::LoginLocked, "failure", now_ms())
+                    .client(client_ip)
+                    .target(if known() { username } else { "-" })
+                    .detail("retry_after_secs", *retry_after_secs),
+            ),
+            Err(
+                e @ (AuthError::InvalidCredentials
+                | AuthError::InvalidCode
+                | AuthError::AccountDisabled),
+            ) => {
+                // The name typed is recorded only when it is a real account: people
+                // type passwords into the user field, and those must not be logged.
+                let existing = if known() {
+                    self.store.user_by_username(username).await.ok().flatten()
+                } else {
+                    None
+                };
+                let mut ev = Event::new(Kind::LoginFailure, "failure", now_ms())
+                    .client(client_ip)
+                    .detail(
+                        "reason",
+                        match e {
+                            AuthError::InvalidCode => "bad-second-factor",
+                            AuthError::AccountDisabled => "account-disabled",
+                            _ if existing.is_some() => "bad-password",
+                            _ => "unknown-user",
+                        },
+                    );
+                if let Some(u) = existing {
+                    ev = ev.target(u.username);
+                }
+                self.emit(ev);
+            }
+            Err(_) => {}
+        }
+        result
     }
 
     /// The store (health checks).
@@ -256,7 +346,7 @@ impl Accounts {
     /// session. With `totp: None` for an account that has TOTP: `interactive` opens an
     /// MFA-pending session (the HTML flow asks for the code next), otherwise the call
     /// fails with `MfaRequired` and nothing is stored (the JSON flow resends).
-    pub async fn login(
+    async fn login_inner(
         &self,
         username: &str,
         password: &str,
@@ -389,9 +479,21 @@ impl Accounts {
             .await?;
         if !self.check_second_factor(&rec.user_id, code).await? {
             self.count_failure(&rec.username, client_ip).await?;
+            self.emit(
+                Event::new(Kind::LoginFailure, "failure", now_ms())
+                    .client(client_ip)
+                    .target(&rec.username)
+                    .detail("reason", "bad-second-factor"),
+            );
             return Err(AuthError::InvalidCode);
         }
         self.store.clear_throttle(&user_key(&rec.username)).await?;
+        self.emit(
+            Event::new(Kind::LoginSuccess, "success", now_ms())
+                .actor(&rec.username)
+                .client(client_ip)
+                .detail("second_factor", "totp"),
+        );
         let user = self
             .store
             .user_by_id(&rec.user_id)
@@ -458,14 +560,34 @@ impl Accounts {
     /// Ends one session.
     pub async fn logout(&self, cookie: &str) -> Result<(), AuthError> {
         if token::looks_like_session_id(cookie) {
-            self.store.delete_session(&token::digest(cookie)).await?;
+            let who = self.session_record(cookie).await.ok().flatten();
+            if self.store.delete_session(&token::digest(cookie)).await? {
+                let mut e = Event::new(Kind::Logout, "success", now_ms());
+                if let Some(r) = who {
+                    e = e.actor(r.username);
+                }
+                self.emit(e);
+            }
         }
         Ok(())
     }
 
     /// Ends every session of the user.
     pub async fn logout_everywhere(&self, user_id: &str) -> Result<u64, AuthError> {
-        Ok(self.store.delete_user_sessions(user_id).await?)
+        let n = self.store.delete_user_sessions(user_id).await?;
+        let name = self
+            .store
+            .user_by_id(user_id)
+            .await
+            .ok()
+            .flatten()
+            .map(|u| u.username);
+        let mut e = Event::new(Kind::SessionsRevoked, "success", now_ms()).detail("sessions", n);
+        if let Some(n) = name {
+            e = e.actor(n.clone()).target(n);
+        }
+        self.emit(e);
+        Ok(n)
     }
 
     /// Starts TOTP enrolment: stores a new secret (not yet enforced) and returns what the
@@ -505,6 +627,11 @@ impl Accounts {
             return Err(AuthError::InvalidCode);
         }
         self.store.enable_totp(&user.user_id).await?;
+        self.emit(
+            Event::new(Kind::MfaEnrolled, "success", now_ms())
+                .actor(&user.username)
+                .target(&user.username),
+        );
         let codes = recovery::generate_codes();
         let normalized: Vec<String> = codes
             .iter()

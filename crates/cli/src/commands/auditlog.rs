@@ -1,0 +1,225 @@
+//! `centinela audit-log verify|export|prune`: check the hash chain, hand events to a
+//! SIEM as JSON lines with ECS field names, and drop old events behind a signed
+//! checkpoint.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use centinela_core::auditlog::Stored;
+
+use crate::args::AuditLogCommand;
+use crate::context::{self, Context};
+
+/// Events read per query while exporting.
+const PAGE: i64 = 1000;
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// RFC 3339 in UTC with milliseconds, as ECS `@timestamp` wants.
+fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let t = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t / 3600,
+        (t / 60) % 60,
+        t % 60,
+        ms.rem_euclid(1000)
+    )
+}
+
+/// `--since`/`--before`: a date (`2026-11-29`), a UTC time (`2026-11-29T08:00:00Z`) or
+/// an age (`90d`, `12h`, `30m`), as milliseconds since the epoch.
+fn parse_point(s: &str, now_ms: i64) -> anyhow::Result<i64> {
+    if let Ok(age) = centinela_core::config::parse_duration(s) {
+        let age = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
+        return Ok(now_ms.saturating_sub(age));
+    }
+    let bad = || {
+        anyhow::anyhow!("{s:?} is not a date (2026-11-29), a UTC time (2026-11-29T08:00:00Z) or an age (90d, 12h)")
+    };
+    let (date, time) = match s.split_once('T') {
+        Some((d, t)) => (d, Some(t.strip_suffix('Z').ok_or_else(bad)?)),
+        None => (s, None),
+    };
+    let parts: Vec<i64> = date
+        .split('-')
+        .map(|p| p.parse::<i64>().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let [y, m, d] = parts[..] else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    let mut secs = days_from_civil(y, m, d) * 86_400;
+    if let Some(t) = time {
+        let hms: Vec<i64> = t
+            .split(':')
+            .map(|p| {
+                p.split('.')
+                    .next()
+                    .unwrap_or("")
+                    .parse::<i64>()
+                    .map_err(|_| bad())
+            })
+            .collect::<Result<_, _>>()?;
+        let [h, mi, se] = hms[..] else {
+            return Err(bad());
+        };
+        secs += h * 3600 + mi * 60 + se;
+    }
+    Ok(secs * 1000)
+}
+
+fn category(kind: &str) -> &'static str {
+    match kind {
+        "login-success" | "login-failure" | "login-locked" | "mfa-enrolled" => "authentication",
+        "logout" | "sessions-revoked" => "session",
+        "policy-denied" | "inspection-blocked" | "rate-limited" => "web",
+        "admin-action" => "iam",
+        _ => "configuration",
+    }
+}
+
+/// One event as an ECS-shaped JSON object.
+fn ecs(e: &Stored) -> serde_json::Value {
+    let details: serde_json::Value =
+        serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null);
+    serde_json::json!({
+        "@timestamp": rfc3339(e.at_ms),
+        "event": {
+            "kind": "event",
+            "action": e.kind,
+            "category": [category(&e.kind)],
+            "outcome": e.outcome,
+            "sequence": e.seq,
+            "hash": e.hash,
+        },
+        "user": { "name": e.actor },
+        "source": { "ip": e.client_ip },
+        "centinela": {
+            "target": e.target,
+            "details": details,
+            "prev_hash": e.prev_hash,
+        },
+    })
+}
+
+pub async fn run(cmd: AuditLogCommand) -> anyhow::Result<ExitCode> {
+    let now = context::unix_now().saturating_mul(1000);
+    match cmd {
+        AuditLogCommand::Verify { cfg } => {
+            let ctx = Context::open(&cfg).await?;
+            match ctx.store.verify_audit().await? {
+                Ok(n) => {
+                    println!("audit log intact: {n} event(s) verified");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(b) => {
+                    eprintln!("centinela: {b}");
+                    eprintln!(
+                        "centinela: events from {} on cannot be trusted; see docs/runbooks/audit-chain-broken.md",
+                        b.seq
+                    );
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        AuditLogCommand::Export { cfg, since, kind } => {
+            let ctx = Context::open(&cfg).await?;
+            let since_ms = match &since {
+                Some(s) => parse_point(s, now)?,
+                None => 0,
+            };
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let mut after = 0;
+            let mut n = 0u64;
+            loop {
+                let page = ctx.store.audit_events(after, since_ms, PAGE).await?;
+                let Some(last) = page.last() else { break };
+                after = last.seq;
+                for e in page
+                    .iter()
+                    .filter(|e| kind.as_ref().is_none_or(|k| &e.kind == k))
+                {
+                    writeln!(out, "{}", ecs(e)).context("cannot write to stdout")?;
+                    n += 1;
+                }
+            }
+            out.flush().context("cannot write to stdout")?;
+            eprintln!("exported {n} event(s)");
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditLogCommand::Prune { cfg, before } => {
+            let ctx = Context::open(&cfg).await?;
+            let before_ms = parse_point(&before, now)?;
+            if before_ms > now {
+                bail!("--before is in the future; nothing that recent can be pruned");
+            }
+            if let Err(b) = ctx.store.verify_audit().await? {
+                bail!("{b}; refusing to prune a broken chain (pruning would hide the break)");
+            }
+            let r = ctx.store.prune_audit(before_ms).await?;
+            match r.checkpoint {
+                Some(seq) => println!(
+                    "pruned {} event(s) older than {}; the chain now starts after event {seq} (signed checkpoint)",
+                    r.deleted,
+                    rfc3339(before_ms)
+                ),
+                None => println!("nothing older than {} to prune", rfc3339(before_ms)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(
+            civil_from_days(days_from_civil(2026, 11, 29)),
+            (2026, 11, 29)
+        );
+        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_764_405_296_123), "2025-11-29T08:34:56.123Z");
+        let now = 1_000_000_000_000;
+        assert_eq!(
+            parse_point("2025-11-29T08:34:56Z", now).ok(),
+            Some(1_764_405_296_000)
+        );
+        assert_eq!(parse_point("1h", now).ok(), Some(now - 3_600_000));
+        assert!(parse_point("yesterday", now).is_err());
+        assert!(parse_point("2025-13-01", now).is_err());
+    }
+}
