@@ -80,10 +80,20 @@ pub struct Extracted {
     pub errors: Vec<BodyError>,
 }
 
-impl Extracted {
-    /// Adds an input unless the count limit is reached (then records the error once).
+/// Where extraction sends each value: counts them against the limit and records
+/// body-discipline errors. Values go straight to the callback, so inspecting a
+/// request copies no value that turns out benign.
+pub(crate) struct Collector<'f> {
+    count: usize,
+    errors: Vec<BodyError>,
+    f: &'f mut dyn FnMut(Source, &str, &str),
+}
+
+impl Collector<'_> {
+    /// Hands an input over unless the count limit is reached (then records the
+    /// error once).
     fn push(&mut self, max: usize, source: Source, name: &str, value: &str) -> bool {
-        if self.inputs.len() >= max {
+        if self.count >= max {
             if !self
                 .errors
                 .iter()
@@ -95,11 +105,8 @@ impl Extracted {
         }
         // Empty values carry nothing to detect.
         if !value.is_empty() {
-            self.inputs.push(Input {
-                source,
-                name: name.to_owned(),
-                value: value.to_owned(),
-            });
+            self.count += 1;
+            (self.f)(source, name, value);
         }
         true
     }
@@ -113,9 +120,33 @@ const SKIP_HEADERS: &[&str] = &["x-request-id", "x-forwarded-proto", "x-forwarde
 
 /// Extracts every input from the request under the route's limits.
 pub fn extract(req: &Request<'_>, policy: &InspectPolicy) -> Extracted {
+    let mut inputs = Vec::new();
+    let errors = extract_each(req, policy, &mut |source, name, value| {
+        inputs.push(Input {
+            source,
+            name: name.to_owned(),
+            value: value.to_owned(),
+        });
+    });
+    Extracted { inputs, errors }
+}
+
+/// Like [`extract`], but hands each input to `f` as it is found (borrowed, nothing
+/// copied) and returns only the body-discipline errors. This is what
+/// [`super::inspect`] uses.
+pub fn extract_each(
+    req: &Request<'_>,
+    policy: &InspectPolicy,
+    f: &mut dyn FnMut(Source, &str, &str),
+) -> Vec<BodyError> {
     let lim = &policy.limits;
     let max = lim.max_inputs;
-    let mut ex = Extracted::default();
+    let mut ex = Collector {
+        count: 0,
+        errors: Vec::new(),
+        f,
+    };
+    let ex = &mut ex;
 
     for (i, seg) in req.path.split('/').enumerate() {
         if !seg.is_empty() && !ex.push(max, Source::Path, &i.to_string(), seg) {
@@ -123,7 +154,7 @@ pub fn extract(req: &Request<'_>, policy: &InspectPolicy) -> Extracted {
         }
     }
     if let Some(q) = req.query {
-        urlencoded(q, Source::Query, Source::QueryName, max, &mut ex);
+        urlencoded(q, Source::Query, Source::QueryName, max, ex);
     }
     for (name, value) in req.headers {
         let lname = name.to_ascii_lowercase();
@@ -146,9 +177,9 @@ pub fn extract(req: &Request<'_>, policy: &InspectPolicy) -> Extracted {
         }
     }
     if !req.body.is_empty() {
-        body(req, policy, &mut ex);
+        body(req, policy, ex);
     }
-    ex
+    std::mem::take(&mut ex.errors)
 }
 
 /// The media type without parameters, lower-cased.
@@ -161,7 +192,7 @@ pub fn essence(content_type: &str) -> String {
         .to_ascii_lowercase()
 }
 
-fn body(req: &Request<'_>, policy: &InspectPolicy, ex: &mut Extracted) {
+fn body(req: &Request<'_>, policy: &InspectPolicy, ex: &mut Collector<'_>) {
     let lim = &policy.limits;
     if req.body.len() > lim.max_body_bytes {
         ex.errors.push(BodyError::TooLarge(req.body.len()));
@@ -195,7 +226,7 @@ fn body(req: &Request<'_>, policy: &InspectPolicy, ex: &mut Extracted) {
     }
 }
 
-fn urlencoded(s: &str, vsrc: Source, nsrc: Source, max: usize, ex: &mut Extracted) {
+fn urlencoded(s: &str, vsrc: Source, nsrc: Source, max: usize, ex: &mut Collector<'_>) {
     for pair in s.split('&') {
         if pair.is_empty() {
             continue;
@@ -203,7 +234,7 @@ fn urlencoded(s: &str, vsrc: Source, nsrc: Source, max: usize, ex: &mut Extracte
         let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
         // Names are reported decoded (that is how operators write exclusions), and
         // inspected raw like values.
-        let name = super::decode::percent(n, true).into_owned();
+        let name = super::decode::percent(n, true);
         if !ex.push(max, nsrc, &name, n) || !ex.push(max, vsrc, &name, v) {
             return;
         }
@@ -214,25 +245,25 @@ fn urlencoded(s: &str, vsrc: Source, nsrc: Source, max: usize, ex: &mut Extracte
 
 /// Walks a JSON document collecting keys and string values with their paths,
 /// rejecting depth over the limit and duplicate keys.
-struct JsonWalk<'a> {
+struct JsonWalk<'a, 'c> {
     path: String,
     depth: usize,
     max_depth: usize,
     dup_ok: bool,
     max: usize,
-    ex: &'a mut Extracted,
+    ex: &'a mut Collector<'c>,
 }
 
-struct Node<'w, 'a>(&'w mut JsonWalk<'a>);
+struct Node<'w, 'a, 'c>(&'w mut JsonWalk<'a, 'c>);
 
-impl<'de> DeserializeSeed<'de> for Node<'_, '_> {
+impl<'de> DeserializeSeed<'de> for Node<'_, '_, '_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Node<'_, '_> {
+impl<'de> Visitor<'de> for Node<'_, '_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -338,7 +369,7 @@ impl SeenKeys {
     }
 }
 
-impl JsonWalk<'_> {
+impl JsonWalk<'_, '_> {
     fn enter<E: serde::de::Error>(&mut self) -> Result<(), E> {
         self.depth += 1;
         if self.depth > self.max_depth {
@@ -348,7 +379,7 @@ impl JsonWalk<'_> {
     }
 }
 
-fn json(body: &[u8], policy: &InspectPolicy, ex: &mut Extracted) {
+fn json(body: &[u8], policy: &InspectPolicy, ex: &mut Collector<'_>) {
     let lim = &policy.limits;
     let mut walk = JsonWalk {
         path: String::new(),
@@ -384,7 +415,7 @@ fn json(body: &[u8], policy: &InspectPolicy, ex: &mut Extracted) {
 
 // === XML ===
 
-fn xml(body: &[u8], policy: &InspectPolicy, ex: &mut Extracted) {
+fn xml(body: &[u8], policy: &InspectPolicy, ex: &mut Collector<'_>) {
     let lim = &policy.limits;
     let max = lim.max_inputs;
     // quick-xml never resolves DTDs or external entities; it hands us a DocType
@@ -461,7 +492,7 @@ fn xml(body: &[u8], policy: &InspectPolicy, ex: &mut Extracted) {
 
 // === multipart ===
 
-fn multipart(body: &[u8], ct: &str, policy: &InspectPolicy, ex: &mut Extracted) {
+fn multipart(body: &[u8], ct: &str, policy: &InspectPolicy, ex: &mut Collector<'_>) {
     let max = policy.limits.max_inputs;
     let Some(boundary) = ct.split(';').find_map(|p| {
         let p = p.trim();

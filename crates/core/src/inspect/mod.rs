@@ -297,8 +297,29 @@ pub fn inspect(req: &Request<'_>, policy: &InspectPolicy) -> Report {
             findings.push(f);
         }
     };
-    let extracted = extract(req, policy);
-    for err in &extracted.errors {
+    // Values are inspected as extraction finds them (borrowed, not collected), and
+    // their findings are appended after the body-level ones.
+    let mut value_findings: Vec<Finding> = Vec::new();
+    let errors = body::extract_each(req, policy, &mut |source, name, value| {
+        if policy.is_excluded_all(source, name) {
+            return;
+        }
+        for hit in inspect_value(value, source) {
+            let score = policy.weighted(hit.detector, hit.severity);
+            if score == 0 || policy.is_excluded(hit.detector, source, name) {
+                continue;
+            }
+            value_findings.push(Finding {
+                detector: hit.detector,
+                source,
+                name: name.to_owned(),
+                score,
+                reason: hit.reason,
+                excerpt: excerpt(name, value),
+            });
+        }
+    });
+    for err in &errors {
         let (detector, reason) = err.classify();
         let f = Finding {
             detector,
@@ -321,26 +342,7 @@ pub fn inspect(req: &Request<'_>, policy: &InspectPolicy) -> Report {
         };
         push(f, &mut findings);
     }
-    for input in &extracted.inputs {
-        if policy.is_excluded_all(input.source, &input.name) {
-            continue;
-        }
-        for hit in inspect_value(&input.value, input.source) {
-            let score = policy.weighted(hit.detector, hit.severity);
-            if score == 0 {
-                continue;
-            }
-            let f = Finding {
-                detector: hit.detector,
-                source: input.source,
-                name: input.name.clone(),
-                score,
-                reason: hit.reason,
-                excerpt: excerpt(&input.name, &input.value),
-            };
-            push(f, &mut findings);
-        }
-    }
+    findings.append(&mut value_findings);
     let score = findings
         .iter()
         .map(|f| f.score)
