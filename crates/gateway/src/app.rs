@@ -30,6 +30,7 @@ use crate::auth::http::{is_own_path, json_error, AuthHttp};
 use crate::auth::service::{AuthError, AuthMethod, Identity};
 use crate::handler::{boxed, full, Body, BoxFuture, Handler};
 use crate::limiter::Limiter;
+use crate::metrics::Metrics;
 use crate::proxy::ProxyHandler;
 use centinela_core::auditlog::{Event, Kind};
 
@@ -78,6 +79,8 @@ pub struct GatewayParts {
     pub signer: Signer,
     /// Where security events go.
     pub audit: Option<AuditSink>,
+    /// Request metrics.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 #[derive(Debug)]
@@ -93,6 +96,7 @@ struct Inner {
     public_url: String,
     signer: Signer,
     audit: Option<AuditSink>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Gateway {
@@ -112,6 +116,7 @@ impl Gateway {
                 public_url: parts.public_url,
                 signer: parts.signer,
                 audit: parts.audit,
+                metrics: parts.metrics,
             }),
         }
     }
@@ -152,6 +157,26 @@ impl Gateway {
     }
 
     async fn serve(self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        let started = std::time::Instant::now();
+        let own = is_own_path(req.uri().path());
+        let resp = self.serve_inner(req, peer).await;
+        if let Some(m) = &self.inner.metrics {
+            let route = match resp.extensions().get::<ForwardedBy>() {
+                Some(f) => self
+                    .inner
+                    .policy
+                    .routes
+                    .get(f.0)
+                    .map_or("-", |r| r.name.as_str()),
+                None if own => "_centinela",
+                None => "-",
+            };
+            m.request(route, resp.status().as_u16(), started.elapsed());
+        }
+        resp
+    }
+
+    async fn serve_inner(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
         let client_ip = policy::net::client_address(
             peer.ip(),
             req.headers()

@@ -29,11 +29,21 @@ pub struct AuditSink {
     tx: mpsc::Sender<Event>,
     dropped: Arc<AtomicU64>,
     written: Arc<AtomicU64>,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl AuditSink {
     /// Starts the writer for `store`, queueing up to `capacity` events.
     pub fn spawn(store: Store, capacity: usize) -> Self {
+        Self::spawn_with_metrics(store, capacity, None)
+    }
+
+    /// Like [`AuditSink::spawn`], also counting events in `metrics`.
+    pub fn spawn_with_metrics(
+        store: Store,
+        capacity: usize,
+        metrics: Option<Arc<crate::metrics::Metrics>>,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let written = Arc::new(AtomicU64::new(0));
         tokio::spawn(writer(store, rx, Arc::clone(&written)));
@@ -41,6 +51,7 @@ impl AuditSink {
             tx,
             dropped: Arc::new(AtomicU64::new(0)),
             written,
+            metrics,
         }
     }
 
@@ -57,8 +68,14 @@ impl AuditSink {
             details = %e.details,
             "Security event"
         );
+        if let Some(m) = &self.metrics {
+            m.event(&e);
+        }
         if self.tx.try_send(e).is_err() {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(m) = &self.metrics {
+                m.audit_dropped.set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
             // One line per thousand, not one per event, during a long outage.
             if n == 1 || n % 1000 == 0 {
                 tracing::error!(

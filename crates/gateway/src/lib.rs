@@ -5,6 +5,7 @@
 //! ([`auth`]) and the top-level handler tying them to the proxy ([`app`]).
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod app;
 pub mod assertion;
 pub mod audit_sink;
@@ -13,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod handler;
 pub mod limiter;
+pub mod metrics;
 pub mod proxy;
 pub mod redirect;
 pub mod server;

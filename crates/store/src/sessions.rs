@@ -217,6 +217,16 @@ impl Store {
         )
     }
 
+    /// Sessions not yet past their absolute expiry (for the active-sessions metric).
+    pub async fn count_active_sessions(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE expires_at > ?")
+                .bind(crate::db::now())
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Deletes sessions past their absolute expiry; run periodically.
     pub async fn purge_expired_sessions(&self) -> Result<u64> {
         let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")

@@ -21,6 +21,7 @@ use centinela_gateway::audit_sink::AuditSink;
 use centinela_gateway::auth::hashing::HashPool;
 use centinela_gateway::auth::http::AuthHttp;
 use centinela_gateway::auth::service::{Accounts, AuthSettings};
+use centinela_gateway::metrics::Metrics;
 use centinela_gateway::{
     ensure_dev_certificate, Gateway, GatewayParts, Limits, ProxyConfig, ProxyHandler, ServerConfig,
     TlsFiles, Upstream,
@@ -191,6 +192,19 @@ fn spawn_session_purger(store: Store) {
     });
 }
 
+/// Keeps the active-sessions gauge current.
+fn spawn_session_gauge(store: Store, metrics: Arc<Metrics>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(15));
+        loop {
+            tick.tick().await;
+            if let Ok(n) = store.count_active_sessions().await {
+                metrics.active_sessions.set(n);
+            }
+        }
+    });
+}
+
 /// Completes on Ctrl-C or SIGTERM.
 async fn termination() {
     let ctrl_c = tokio::signal::ctrl_c();
@@ -225,7 +239,9 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let workers = cfg.password.hash_workers_for(cpus);
     let pool = HashPool::new(hasher, workers, workers * HASH_QUEUE_PER_WORKER);
-    let audit = AuditSink::spawn(store.clone(), AUDIT_QUEUE);
+    let metrics = Arc::new(Metrics::default());
+    let audit =
+        AuditSink::spawn_with_metrics(store.clone(), AUDIT_QUEUE, Some(Arc::clone(&metrics)));
     let accounts =
         Accounts::new(store.clone(), pool, auth_settings(&cfg)).with_audit(audit.clone());
 
@@ -244,7 +260,24 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         public_url: cfg.effective_public_url(),
         signer: Signer::from_seed(&store.assertion_signing_seed(), &cfg.effective_public_url())?,
         audit: Some(audit.clone()),
+        metrics: Some(Arc::clone(&metrics)),
     });
+    if let Some(addr) = cfg.server.admin_listen {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot open the admin listener on {addr}"))?;
+        let (m, st, mut rx) = (Arc::clone(&metrics), store.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            let stop = async move {
+                let _ = rx.wait_for(|s| *s).await;
+            };
+            if let Err(e) = centinela_gateway::admin::serve_admin(listener, m, st, stop).await {
+                tracing::error!(error = %e, "Admin listener stopped");
+            }
+        });
+        eprintln!("  Metrics and health checks on http://{addr}/metrics, /healthz, /readyz");
+    }
+    spawn_session_gauge(store.clone(), Arc::clone(&metrics));
     audit.record(
         Event::new(Kind::ConfigLoaded, "success", unix_ms())
             .target(

@@ -19,8 +19,17 @@ async fn mysql_outage_gives_503_and_recovers_without_restart() {
     let name = env.mysql_name.clone().expect("database name");
     env.db_url = format!("mysql://root@127.0.0.1:{}/{name}", relay.port);
     env.write_config("");
+    let admin = crate::metrics::with_admin(&env);
     env.add_user("erin", PASSWORD, &["--role", "customer"]);
     let mut server = env.start_server();
+    let ready = |want: u16| {
+        let url = format!("http://127.0.0.1:{admin}/readyz");
+        async move {
+            let got = reqwest::get(url).await.expect("readyz").status().as_u16();
+            assert_eq!(got, want, "readyz");
+        }
+    };
+    ready(200).await;
     let c = client(&env);
     let cookie = login_cookie(&c, &server, "erin", PASSWORD).await;
     let whoami_url = format!("{}/api/whoami", server.base());
@@ -50,6 +59,7 @@ async fn mysql_outage_gives_503_and_recovers_without_restart() {
     );
     let r = api_login(&c, &server, "erin", PASSWORD, None).await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    ready(503).await;
     assert!(
         server.gateway.try_wait().expect("status").is_none(),
         "the gateway exited during the outage:\n{}",
@@ -78,6 +88,7 @@ async fn mysql_outage_gives_503_and_recovers_without_restart() {
         assert!(Instant::now() < deadline, "service did not resume");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    ready(200).await;
     // The session survived the outage and new logins work again.
     let r = api_login(&c, &server, "erin", PASSWORD, None).await;
     assert_eq!(r.status(), StatusCode::OK);

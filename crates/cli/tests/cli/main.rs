@@ -12,6 +12,7 @@ mod forward_auth;
 mod headers;
 mod inspection;
 mod login;
+mod metrics;
 mod policy_cli;
 mod policy_matrix;
 mod quickstart;

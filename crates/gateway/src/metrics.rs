@@ -1,0 +1,252 @@
+//! Prometheus metrics (OpenMetrics text), served on the admin listener.
+//!
+//! Request metrics are recorded by the gateway handler; the security counters
+//! (logins by result, blocks by detector, denials, rate limits) are derived from the
+//! security events as they are recorded, so the metrics and the audit log count the
+//! same things.
+
+use std::sync::atomic::AtomicI64;
+use std::time::Duration;
+
+use centinela_core::auditlog::{Event, Kind};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+type Labels = Vec<(&'static str, String)>;
+
+/// Every metric the gateway exports.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<Labels, Counter>,
+    latency: Family<Labels, Histogram>,
+    upstream_errors: Family<Labels, Counter>,
+    logins: Family<Labels, Counter>,
+    blocks: Family<Labels, Counter>,
+    denials: Family<Labels, Counter>,
+    rate_limited: Family<Labels, Counter>,
+    events: Family<Labels, Counter>,
+    /// Live sessions in the store, refreshed periodically.
+    pub active_sessions: Gauge<i64, AtomicI64>,
+    /// Security events dropped because the audit queue was full.
+    pub audit_dropped: Gauge<i64, AtomicI64>,
+    /// Alerts fired, by rule.
+    pub alerts_fired: Family<Labels, Counter>,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.5 ms to ~8 s.
+    Histogram::new(exponential_buckets(0.0005, 2.0, 15))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("centinela");
+        let requests = Family::<Labels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "Requests answered, by route and status",
+            requests.clone(),
+        );
+        let latency = Family::<Labels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from request to response head, by route",
+            latency.clone(),
+        );
+        let upstream_errors = Family::<Labels, Counter>::default();
+        registry.register(
+            "upstream_errors",
+            "Upstream failures (502/504 answered by the gateway), by route",
+            upstream_errors.clone(),
+        );
+        let logins = Family::<Labels, Counter>::default();
+        registry.register("logins", "Login attempts, by result", logins.clone());
+        let blocks = Family::<Labels, Counter>::default();
+        registry.register(
+            "inspection_blocks",
+            "Requests refused (or flagged, detect-only) by inspection, by detector and mode",
+            blocks.clone(),
+        );
+        let denials = Family::<Labels, Counter>::default();
+        registry.register(
+            "policy_denials",
+            "Requests refused by the access policy, by route",
+            denials.clone(),
+        );
+        let rate_limited = Family::<Labels, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused by a rate limit, by limit",
+            rate_limited.clone(),
+        );
+        let events = Family::<Labels, Counter>::default();
+        registry.register(
+            "security_events",
+            "Security events recorded, by kind",
+            events.clone(),
+        );
+        let active_sessions = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "active_sessions",
+            "Live sessions in the store",
+            active_sessions.clone(),
+        );
+        let audit_dropped = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "audit_events_dropped",
+            "Security events dropped because the audit queue was full (database away too long)",
+            audit_dropped.clone(),
+        );
+        let alerts_fired = Family::<Labels, Counter>::default();
+        registry.register(
+            "alerts_fired",
+            "Alerts fired, by rule",
+            alerts_fired.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            upstream_errors,
+            logins,
+            blocks,
+            denials,
+            rate_limited,
+            events,
+            active_sessions,
+            audit_dropped,
+            alerts_fired,
+        }
+    }
+}
+
+impl Metrics {
+    /// Records one answered request.
+    pub fn request(&self, route: &str, status: u16, took: Duration) {
+        let route = route.to_owned();
+        self.requests
+            .get_or_create(&vec![
+                ("route", route.clone()),
+                ("status", status.to_string()),
+            ])
+            .inc();
+        self.latency
+            .get_or_create(&vec![("route", route.clone())])
+            .observe(took.as_secs_f64());
+        if matches!(status, 502 | 504) {
+            self.upstream_errors
+                .get_or_create(&vec![("route", route)])
+                .inc();
+        }
+    }
+
+    /// Counts a security event in the matching counters.
+    pub fn event(&self, e: &Event) {
+        self.events
+            .get_or_create(&vec![("kind", e.kind.as_str().to_owned())])
+            .inc();
+        let detail = |k: &str| {
+            e.details
+                .get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_owned()
+        };
+        match e.kind {
+            Kind::LoginSuccess => {
+                self.logins
+                    .get_or_create(&vec![("result", "success".to_owned())])
+                    .inc();
+            }
+            Kind::LoginFailure => {
+                self.logins
+                    .get_or_create(&vec![("result", "failure".to_owned())])
+                    .inc();
+            }
+            Kind::LoginLocked => {
+                self.logins
+                    .get_or_create(&vec![("result", "locked".to_owned())])
+                    .inc();
+            }
+            Kind::InspectionBlocked => {
+                let mode = detail("mode");
+                let detectors: Vec<String> = e
+                    .details
+                    .get("detectors")
+                    .and_then(|d| d.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut seen: Vec<&String> = Vec::new();
+                for d in &detectors {
+                    if !seen.contains(&d) {
+                        seen.push(d);
+                        self.blocks
+                            .get_or_create(&vec![("detector", d.clone()), ("mode", mode.clone())])
+                            .inc();
+                    }
+                }
+            }
+            Kind::PolicyDenied => {
+                self.denials
+                    .get_or_create(&vec![("route", detail("route"))])
+                    .inc();
+            }
+            Kind::RateLimited => {
+                self.rate_limited
+                    .get_or_create(&vec![("limit", detail("limit"))])
+                    .inc();
+            }
+            _ => {}
+        }
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_and_events_are_exported() {
+        let m = Metrics::default();
+        m.request("customer", 200, Duration::from_millis(3));
+        m.request("customer", 502, Duration::from_millis(30));
+        m.event(&Event::new(Kind::LoginFailure, "failure", 0));
+        m.event(
+            &Event::new(Kind::InspectionBlocked, "failure", 0)
+                .detail("detectors", vec!["sqli", "sqli", "xss"])
+                .detail("mode", "block"),
+        );
+        let text = m.render();
+        for want in [
+            "centinela_http_requests_total{route=\"customer\",status=\"200\"} 1",
+            "centinela_upstream_errors_total{route=\"customer\"} 1",
+            "centinela_logins_total{result=\"failure\"} 1",
+            "centinela_inspection_blocks_total{detector=\"sqli\",mode=\"block\"} 1",
+            "centinela_inspection_blocks_total{detector=\"xss\",mode=\"block\"} 1",
+            "centinela_http_request_duration_seconds_bucket{",
+            "centinela_active_sessions 0",
+        ] {
+            assert!(text.contains(want), "missing {want} in\n{text}");
+        }
+    }
+}
