@@ -66,6 +66,9 @@ pub enum Command {
     /// Verify, export or prune the tamper-evident audit log.
     #[command(subcommand, name = "audit-log")]
     AuditLog(AuditLogCommand),
+    /// List and acknowledge alerts; lift automatic address blocks.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -321,5 +324,32 @@ pub enum AuditLogCommand {
         /// A date, a UTC time or an age such as 90d.
         #[arg(long)]
         before: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Alerts, newest first.
+    List {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        /// Only alerts in this state: firing, acknowledged or resolved.
+        #[arg(long)]
+        state: Option<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge a firing alert (someone is on it).
+    Ack {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        id: String,
+    },
+    /// Lift an automatic block of a client address before it expires.
+    Unblock {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        ip: String,
     },
 }

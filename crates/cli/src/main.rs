@@ -45,5 +45,6 @@ async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Audit(c) => commands::audit::run(c).await,
         Command::Inspect(c) => commands::inspect::run(c),
         Command::AuditLog(c) => commands::auditlog::run(c).await,
+        Command::Alerts(c) => commands::alerts::run(c).await,
     }
 }

@@ -149,9 +149,24 @@ pub struct Config {
     pub headers: HeaderPolicy,
     /// `[rate_limit]`: per address and per user (routes add their own).
     pub rate_limits: RateLimits,
+    /// `[alerts]`: where alert notifications go.
+    pub alerts: AlertsConfig,
     /// Findings that do not stop the load but probably need attention (shadowed
     /// routes, anonymous write access, ...); `config check` prints them.
     pub warnings: Vec<Diagnostic>,
+}
+
+/// `[alerts]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertsConfig {
+    /// Evaluate the built-in alert rules (and take their automatic responses).
+    pub enabled: bool,
+    /// POST each alert here (JSON), besides the log.
+    pub webhook_url: Option<String>,
+    /// Send Slack's `{"text": ...}` shape.
+    pub webhook_slack: bool,
+    /// Prefix of runbook links in notifications (e.g. the repository's URL).
+    pub runbook_base_url: String,
 }
 
 /// `[server]`: where Centinela listens and keeps its files.
@@ -517,7 +532,18 @@ struct RawConfig {
     headers: headers::RawHeaders,
     #[serde(default)]
     rate_limit: limits::RawRateLimit,
+    #[serde(default)]
+    alerts: RawAlerts,
     inspect: Option<Spanned<toml::Table>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    enabled: Sp<bool>,
+    webhook_url: Sp<String>,
+    webhook_format: Sp<String>,
+    runbook_base_url: Sp<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -788,6 +814,7 @@ impl Validator<'_> {
             app_databases: sections.app_databases,
             headers: self.headers(&raw.headers),
             rate_limits: self.rate_limits(&raw.rate_limit),
+            alerts: self.alerts(&raw.alerts),
             warnings: Vec::new(),
         }
     }
@@ -870,6 +897,40 @@ impl Validator<'_> {
             idle_timeout,
             max_header_bytes,
             max_headers,
+        }
+    }
+
+    fn alerts(&mut self, raw: &RawAlerts) -> AlertsConfig {
+        let enabled = self.field(&raw.enabled, "alerts.enabled", true, |b| Ok(*b));
+        let webhook_url = self.field(&raw.webhook_url, "alerts.webhook_url", None, |u| {
+            if (u.starts_with("https://") || u.starts_with("http://")) && u.len() > 8 {
+                Ok(Some(u.clone()))
+            } else {
+                Err("a webhook is an http:// or https:// URL".to_owned())
+            }
+        });
+        let webhook_slack =
+            self.field(
+                &raw.webhook_format,
+                "alerts.webhook_format",
+                false,
+                |f| match f.as_str() {
+                    "json" => Ok(false),
+                    "slack" => Ok(true),
+                    _ => Err("use \"json\" or \"slack\"".to_owned()),
+                },
+            );
+        let runbook_base_url = self.field(
+            &raw.runbook_base_url,
+            "alerts.runbook_base_url",
+            String::new(),
+            |u| Ok(u.clone()),
+        );
+        AlertsConfig {
+            enabled,
+            webhook_url,
+            webhook_slack,
+            runbook_base_url,
         }
     }
 

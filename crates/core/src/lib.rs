@@ -5,6 +5,7 @@
 //! decision the gateway makes can be tested as a plain function call.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod auditlog;
 pub mod config;
 pub mod headers;

@@ -81,6 +81,8 @@ pub struct GatewayParts {
     pub audit: Option<AuditSink>,
     /// Request metrics.
     pub metrics: Option<Arc<Metrics>>,
+    /// Addresses refused by automatic responses.
+    pub blocklist: Option<Arc<crate::alerting::Blocklist>>,
 }
 
 #[derive(Debug)]
@@ -97,6 +99,7 @@ struct Inner {
     signer: Signer,
     audit: Option<AuditSink>,
     metrics: Option<Arc<Metrics>>,
+    blocklist: Option<Arc<crate::alerting::Blocklist>>,
 }
 
 impl Gateway {
@@ -117,6 +120,7 @@ impl Gateway {
                 signer: parts.signer,
                 audit: parts.audit,
                 metrics: parts.metrics,
+                blocklist: parts.blocklist,
             }),
         }
     }
@@ -186,7 +190,18 @@ impl Gateway {
             &self.inner.trusted_proxies,
         );
         let ip_key = format!("ip:{client_ip}");
-        let resp = if let Some(r) = self.over_limit(
+        let blocked = self
+            .inner
+            .blocklist
+            .as_ref()
+            .is_some_and(|b| b.is_blocked(client_ip, now_ms()));
+        let resp = if blocked {
+            problem(
+                StatusCode::FORBIDDEN,
+                "blocked_address",
+                "requests from this address are refused for a while after repeated attacks",
+            )
+        } else if let Some(r) = self.over_limit(
             &ip_key,
             self.inner.rate_limits.per_ip,
             "per address",

@@ -44,9 +44,20 @@ impl AuditSink {
         capacity: usize,
         metrics: Option<Arc<crate::metrics::Metrics>>,
     ) -> Self {
+        Self::spawn_full(store, capacity, metrics, None)
+    }
+
+    /// Like [`AuditSink::spawn_with_metrics`], also running the alert rules after each
+    /// batch is written.
+    pub fn spawn_full(
+        store: Store,
+        capacity: usize,
+        metrics: Option<Arc<crate::metrics::Metrics>>,
+        alerting: Option<Arc<crate::alerting::Alerting>>,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let written = Arc::new(AtomicU64::new(0));
-        tokio::spawn(writer(store, rx, Arc::clone(&written)));
+        tokio::spawn(writer(store, rx, Arc::clone(&written), alerting));
         Self {
             tx,
             dropped: Arc::new(AtomicU64::new(0)),
@@ -97,7 +108,12 @@ impl AuditSink {
     }
 }
 
-async fn writer(store: Store, mut rx: mpsc::Receiver<Event>, written: Arc<AtomicU64>) {
+async fn writer(
+    store: Store,
+    mut rx: mpsc::Receiver<Event>,
+    written: Arc<AtomicU64>,
+    alerting: Option<Arc<crate::alerting::Alerting>>,
+) {
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(first);
@@ -112,6 +128,9 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Event>, written: Arc<Atomic
             match store.append_audit(&batch).await {
                 Ok(_) => {
                     written.fetch_add(u64::try_from(batch.len()).unwrap_or(0), Ordering::Relaxed);
+                    if let Some(a) = &alerting {
+                        a.evaluate(&batch).await;
+                    }
                     batch.clear();
                     break;
                 }

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod alerting;
 pub mod app;
 pub mod assertion;
 pub mod audit_sink;

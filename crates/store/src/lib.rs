@@ -8,6 +8,7 @@
 //! stored as digests, emails and TOTP secrets as AES-256-GCM ciphertexts.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod audit;
 mod db;
 mod error;

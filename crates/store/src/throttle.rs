@@ -53,6 +53,34 @@ impl Store {
         })
     }
 
+    /// Locks `key` (e.g. `user:alice`) until `until_secs` whatever its count: an
+    /// automatic response to an alert. The lock expires by itself and `user unlock`
+    /// lifts it.
+    pub async fn lock_throttle_key(&self, key: &str, until_secs: i64) -> Result<()> {
+        let hash = self.throttle_key(key);
+        let updated = sqlx::query("UPDATE login_throttle SET locked_until = ? WHERE key_hash = ?")
+            .bind(until_secs)
+            .bind(&hash)
+            .execute(&self.pool)
+            .await?;
+        if updated.rows_affected() == 0 {
+            let inserted = sqlx::query(
+                "INSERT INTO login_throttle (key_hash, failures, window_start, locked_until)                  VALUES (?, ?, ?, ?)",
+            )
+            .bind(&hash)
+            .bind(0_i64)
+            .bind(crate::db::now())
+            .bind(until_secs)
+            .execute(&self.pool)
+            .await;
+            match inserted.map_err(crate::StoreError::from) {
+                Ok(_) | Err(crate::StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     /// Counts one failure for `key` and returns the new state. `lock_after` and
     /// `lock_secs` come from the throttle policy: reaching `lock_after` failures in the
     /// window sets `locked_until`.

@@ -183,7 +183,7 @@ fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-fn new_row_id() -> String {
+pub(crate) fn new_row_id() -> String {
     let mut b = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut b);
     hex::encode(b)

@@ -1,5 +1,6 @@
 //! One module per top-level subcommand.
 
+pub mod alerts;
 pub mod audit;
 pub mod auditlog;
 pub mod config;

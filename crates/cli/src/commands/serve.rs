@@ -13,9 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use centinela_core::alerts::default_rules;
 use centinela_core::auditlog::{Event, Kind};
 use centinela_core::config::{Config, TlsConfig};
 use centinela_core::password::PasswordHasher;
+use centinela_gateway::alerting::{Alerting, WebhookConfig};
 use centinela_gateway::assertion::Signer;
 use centinela_gateway::audit_sink::AuditSink;
 use centinela_gateway::auth::hashing::HashPool;
@@ -240,8 +242,25 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let workers = cfg.password.hash_workers_for(cpus);
     let pool = HashPool::new(hasher, workers, workers * HASH_QUEUE_PER_WORKER);
     let metrics = Arc::new(Metrics::default());
-    let audit =
-        AuditSink::spawn_with_metrics(store.clone(), AUDIT_QUEUE, Some(Arc::clone(&metrics)));
+    let alerting = cfg.alerts.enabled.then(|| {
+        Alerting::start(
+            store.clone(),
+            default_rules(),
+            cfg.alerts.webhook_url.clone().map(|url| WebhookConfig {
+                url,
+                slack: cfg.alerts.webhook_slack,
+            }),
+            Some(Arc::clone(&metrics)),
+            &cfg.alerts.runbook_base_url,
+        )
+    });
+    let blocklist = alerting.as_ref().map(|a| a.blocklist());
+    let audit = AuditSink::spawn_full(
+        store.clone(),
+        AUDIT_QUEUE,
+        Some(Arc::clone(&metrics)),
+        alerting.clone(),
+    );
     let accounts =
         Accounts::new(store.clone(), pool, auth_settings(&cfg)).with_audit(audit.clone());
 
@@ -261,6 +280,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         signer: Signer::from_seed(&store.assertion_signing_seed(), &cfg.effective_public_url())?,
         audit: Some(audit.clone()),
         metrics: Some(Arc::clone(&metrics)),
+        blocklist,
     });
     if let Some(addr) = cfg.server.admin_listen {
         let listener = TcpListener::bind(addr)

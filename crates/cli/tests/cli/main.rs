@@ -4,6 +4,7 @@
 mod util;
 
 mod admin_cli;
+mod alerts;
 mod assertion;
 mod audit;
 mod audit_log;

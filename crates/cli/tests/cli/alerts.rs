@@ -1,0 +1,170 @@
+//! Alert rules with automatic responses: twenty blocked attacks from one address fire
+//! `blocked-requests-per-address` once (stored, notified to the webhook with its
+//! runbook, counted in the metrics), the address is refused until the block is lifted,
+//! and the alert can be acknowledged; ten failed logins lock the account.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::util::{Db, Env};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A webhook receiver that records each POST body and answers 200.
+fn webhook() -> (u16, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&got);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; len];
+            let _ = reader.read_exact(&mut body);
+            if let Ok(v) = serde_json::from_slice(&body) {
+                if let Ok(mut g) = sink.lock() {
+                    g.push(v);
+                }
+            }
+            let mut s = reader.into_inner();
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (port, got)
+}
+
+#[tokio::test]
+async fn attacks_fire_an_alert_that_blocks_the_address() {
+    let (hook, received) = webhook();
+    let env = Env::with_extra(
+        Db::Sqlite,
+        &format!(
+            "[alerts]\nwebhook_url = \"http://127.0.0.1:{hook}/hook\"\n\
+             runbook_base_url = \"https://runbooks.example/centinela\"\n"
+        ),
+    );
+    env.add_user(
+        "bruno",
+        PASSWORD,
+        &["--role", "customer", "--customer-id", "2"],
+    );
+    let server = env.start_server();
+    let c = crate::login::client(&env);
+    let base = server.base();
+    for _ in 0..20 {
+        let r = c
+            .get(format!("{base}/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E"))
+            .send()
+            .await
+            .expect("attack");
+        assert!(matches!(r.status().as_u16(), 403), "{}", r.status());
+    }
+    // The alert fires once, the webhook gets it, and the address is then refused even
+    // for harmless requests.
+    let mut blocked = false;
+    for _ in 0..100 {
+        let r = c.get(format!("{base}/")).send().await.expect("get");
+        if r.status() == StatusCode::FORBIDDEN {
+            let body: serde_json::Value = r.json().await.expect("json");
+            assert_eq!(body["error"], "blocked_address");
+            blocked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        blocked,
+        "the address was never blocked:\n{}",
+        server.log_text()
+    );
+    for _ in 0..50 {
+        if !received.lock().expect("lock").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = received.lock().expect("lock").clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["rule"], "blocked-requests-per-address");
+    assert_eq!(got[0]["key"], "127.0.0.1");
+    assert_eq!(
+        got[0]["runbook"],
+        "https://runbooks.example/centinela/docs/runbooks/blocked-requests-per-address.md"
+    );
+
+    let list = env.ok(&["alerts", "list", "--json"], "");
+    let alert: serde_json::Value =
+        serde_json::from_str(list.lines().next().expect("one alert")).expect("json");
+    assert_eq!(alert["state"], "firing");
+    let id = alert["id"].as_str().expect("id").to_owned();
+    env.ok(&["alerts", "ack", &id], "");
+    assert!(env
+        .ok(&["alerts", "list", "--state", "acknowledged"], "")
+        .contains(&id));
+    assert!(
+        !env.run(&["alerts", "ack", &id], "").status.success(),
+        "acknowledged twice"
+    );
+
+    // An operator lifts the block; within the refresh interval requests pass again.
+    env.ok(&["alerts", "unblock", "127.0.0.1"], "");
+    let mut open = false;
+    for _ in 0..80 {
+        if c.get(format!("{base}/"))
+            .send()
+            .await
+            .expect("get")
+            .status()
+            == StatusCode::OK
+        {
+            open = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(open, "the block was not lifted");
+}
+
+#[tokio::test]
+async fn failed_logins_lock_the_account() {
+    let env = Env::with_extra(Db::Mysql, "[login]\nmax_failures = 1000\n");
+    env.add_user("bruno", PASSWORD, &["--role", "customer"]);
+    let server = env.start_server();
+    let c = crate::login::client(&env);
+    for _ in 0..10 {
+        let r = crate::login::api_login(&c, &server, "bruno", "wrong password here", None).await;
+        assert!(matches!(r.status().as_u16(), 401 | 429), "{}", r.status());
+    }
+    // The rule locks the account (not the throttle: its limit is 1000 here).
+    let mut locked = false;
+    for _ in 0..50 {
+        let r = crate::login::api_login(&c, &server, "bruno", PASSWORD, None).await;
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            locked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(locked, "the account was not locked:\n{}", server.log_text());
+    assert!(env
+        .ok(&["alerts", "list"], "")
+        .contains("failed-logins-per-account"));
+    env.ok(&["user", "unlock", "bruno"], "");
+    let r = crate::login::api_login(&c, &server, "bruno", PASSWORD, None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
