@@ -9,6 +9,9 @@
 //! on `store` or `gateway`.
 #![forbid(unsafe_code)]
 
+pub mod advisories;
+pub mod code;
+pub mod deps;
 mod error;
 pub mod finding;
 pub mod https;
@@ -30,6 +33,8 @@ pub fn all_rules() -> Vec<&'static Rule> {
     all.extend_from_slice(k8s::rules::RULES);
     all.extend_from_slice(mysql::RULES);
     all.extend_from_slice(https::rules::RULES);
+    all.extend_from_slice(deps::RULES);
+    all.extend_from_slice(code::rules::RULES);
     all
 }
 
