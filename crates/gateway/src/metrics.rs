@@ -128,6 +128,36 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Creates the series whose label values are known in advance at zero, so that
+    /// dashboards and alert expressions see them before the first occurrence (a
+    /// missing series and a zero are not the same thing to PromQL).
+    pub fn init_known(&self, routes: &[String], rules: &[&str], detectors: &[&str]) {
+        for r in ["success", "failure", "locked"] {
+            self.logins.get_or_create(&vec![("result", r.to_owned())]);
+        }
+        for l in ["per address", "per user", "per route"] {
+            self.rate_limited
+                .get_or_create(&vec![("limit", l.to_owned())]);
+        }
+        for rule in rules {
+            self.alerts_fired
+                .get_or_create(&vec![("rule", (*rule).to_owned())]);
+        }
+        for route in routes {
+            self.upstream_errors
+                .get_or_create(&vec![("route", route.clone())]);
+            self.denials.get_or_create(&vec![("route", route.clone())]);
+        }
+        for d in detectors {
+            for mode in ["block", "detect-only"] {
+                self.blocks.get_or_create(&vec![
+                    ("detector", (*d).to_owned()),
+                    ("mode", mode.to_owned()),
+                ]);
+            }
+        }
+    }
+
     /// Records one answered request.
     pub fn request(&self, route: &str, status: u16, took: Duration) {
         let route = route.to_owned();

@@ -242,6 +242,15 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let workers = cfg.password.hash_workers_for(cpus);
     let pool = HashPool::new(hasher, workers, workers * HASH_QUEUE_PER_WORKER);
     let metrics = Arc::new(Metrics::default());
+    metrics.init_known(
+        &cfg.policy
+            .routes
+            .iter()
+            .map(|r| r.name.clone())
+            .collect::<Vec<_>>(),
+        &default_rules().iter().map(|r| r.name).collect::<Vec<_>>(),
+        &centinela_core::inspect::Detector::ALL.map(|d| d.as_str()),
+    );
     let alerting = cfg.alerts.enabled.then(|| {
         Alerting::start(
             store.clone(),

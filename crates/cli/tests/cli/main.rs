@@ -14,6 +14,7 @@ mod headers;
 mod inspection;
 mod login;
 mod metrics;
+mod monitoring;
 mod policy_cli;
 mod policy_matrix;
 mod quickstart;
