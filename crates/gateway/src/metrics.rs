@@ -133,24 +133,27 @@ impl Metrics {
     /// missing series and a zero are not the same thing to PromQL).
     pub fn init_known(&self, routes: &[String], rules: &[&str], detectors: &[&str]) {
         for r in ["success", "failure", "locked"] {
-            self.logins.get_or_create(&vec![("result", r.to_owned())]);
+            let _ = self.logins.get_or_create(&vec![("result", r.to_owned())]);
         }
         for l in ["per address", "per user", "per route"] {
-            self.rate_limited
+            let _ = self
+                .rate_limited
                 .get_or_create(&vec![("limit", l.to_owned())]);
         }
         for rule in rules {
-            self.alerts_fired
+            let _ = self
+                .alerts_fired
                 .get_or_create(&vec![("rule", (*rule).to_owned())]);
         }
         for route in routes {
-            self.upstream_errors
+            let _ = self
+                .upstream_errors
                 .get_or_create(&vec![("route", route.clone())]);
-            self.denials.get_or_create(&vec![("route", route.clone())]);
+            let _ = self.denials.get_or_create(&vec![("route", route.clone())]);
         }
         for d in detectors {
             for mode in ["block", "detect-only"] {
-                self.blocks.get_or_create(&vec![
+                let _ = self.blocks.get_or_create(&vec![
                     ("detector", (*d).to_owned()),
                     ("mode", mode.to_owned()),
                 ]);
