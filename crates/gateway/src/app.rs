@@ -160,8 +160,9 @@ impl Gateway {
         Some(r)
     }
 
-    async fn serve(self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    async fn serve(self, mut req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
         let started = std::time::Instant::now();
+        host_from_authority(&mut req);
         let own = is_own_path(req.uri().path());
         let resp = self.serve_inner(req, peer).await;
         if let Some(m) = &self.inner.metrics {
@@ -510,6 +511,22 @@ impl Gateway {
 impl Handler for Gateway {
     fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> BoxFuture<Response<Body>> {
         Box::pin(self.clone().serve(req, peer))
+    }
+}
+
+/// Makes `Host` name the request's authority when the request line carries one.
+///
+/// HTTP/2 clients send `:authority` and usually no `Host` (hyper puts the authority
+/// in the URI), and an HTTP/1.1 request in absolute form must be judged by its URI's
+/// authority, not its `Host` (RFC 9112, 3.2.2). Every later step (origin checks,
+/// route hosts, forwarded headers) then reads one place.
+fn host_from_authority<B>(req: &mut Request<B>) {
+    let value = req
+        .uri()
+        .authority()
+        .and_then(|a| HeaderValue::from_str(a.as_str()).ok());
+    if let Some(v) = value {
+        req.headers_mut().insert(header::HOST, v);
     }
 }
 

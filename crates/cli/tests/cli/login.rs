@@ -356,9 +356,27 @@ async fn totp_enrolment_and_login(db: Db) {
         .await
         .expect("post");
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    // A browser sends its page's Origin with the form; one from another site is refused.
+    let cross_site = c
+        .post(format!("{base}/_centinela/login"))
+        .header(COOKIE, cookie_header("__Host-centinela-csrf", &csrf_cookie))
+        .header("origin", "https://evil.example")
+        .form(&[
+            ("username", "carol"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    // The same-origin form over HTTP/2, where the host travels in `:authority` and
+    // there is no Host header.
     let ok = c
         .post(format!("{base}/_centinela/login"))
         .header(COOKIE, cookie_header("__Host-centinela-csrf", &csrf_cookie))
+        .header("origin", base.trim_end_matches('/'))
         .form(&[
             ("username", "carol"),
             ("password", PASSWORD),
@@ -368,6 +386,7 @@ async fn totp_enrolment_and_login(db: Db) {
         .send()
         .await
         .expect("post");
+    assert_eq!(ok.version(), reqwest::Version::HTTP_2);
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
     assert_eq!(ok.headers()["location"], "/_centinela/account");
     let sid = cookie_value(&session_cookie(ok.headers()).expect("cookie"));
