@@ -1,7 +1,8 @@
 //! Centinela's posture scanners (`centinela audit ...`).
 //!
-//! Each scanner (Kubernetes manifests and RBAC, a live MySQL server, a live HTTPS
-//! endpoint, and later lockfiles and source code) turns what it reads into
+//! Each scanner (Kubernetes manifests and RBAC, lockfiles against an offline
+//! advisory database, Python and JavaScript sources, a live MySQL server, a live
+//! HTTPS endpoint) turns what it reads into
 //! [`Finding`]s of static [`Rule`]s inside a [`Report`]. Detection never formats
 //! output: [`render`] turns any report into text, JSON or SARIF, [`suppress`] applies
 //! `.centinela-audit.toml` and inline `centinela:ignore` comments, and
@@ -10,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod advisories;
+pub mod all;
 pub mod code;
 pub mod deps;
 mod error;

@@ -60,9 +60,13 @@ pub enum Command {
     /// Run request inspection outside the gateway.
     #[command(subcommand)]
     Inspect(InspectCommand),
-    /// Audit Kubernetes manifests, a MySQL server or an HTTPS endpoint.
+    /// Audit Kubernetes manifests, lockfiles, source code, a MySQL server or an
+    /// HTTPS endpoint.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Import and inspect the offline advisory database that `audit deps` reads.
+    #[command(subcommand)]
+    Advisories(crate::commands::advisories::AdvisoriesCommand),
     /// Verify, export or prune the tamper-evident audit log.
     #[command(subcommand, name = "audit-log")]
     AuditLog(AuditLogCommand),
@@ -275,6 +279,15 @@ pub enum AuditCommand {
         #[command(flatten)]
         out: AuditOutput,
     },
+    /// Lockfiles (Cargo, npm, yarn, pnpm, pip, Poetry, Pipenv, uv) against the offline
+    /// advisory database.
+    Deps(crate::commands::audit_deps::DepsArgs),
+    /// Python and JavaScript/TypeScript sources: injection, XXE, deserialization, XSS
+    /// and other sinks reached by non-constant data.
+    Code(crate::commands::audit_deps::CodeArgs),
+    /// A whole repository: every scanner that applies (k8s manifests, lockfiles,
+    /// sources), then an OWASP Top 10 scorecard.
+    All(crate::commands::audit_deps::AllArgs),
     /// A live MySQL/MariaDB server (read-only): accounts, privileges, settings.
     Mysql {
         /// mysql://user[:password]@host[:port]; the password may come from

@@ -43,6 +43,7 @@ async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Config(c) => commands::config::run(c),
         Command::Policy(c) => commands::policy::run(c).await,
         Command::Audit(c) => commands::audit::run(c).await,
+        Command::Advisories(c) => commands::advisories::run(c),
         Command::Inspect(c) => commands::inspect::run(c),
         Command::AuditLog(c) => commands::auditlog::run(c).await,
         Command::Alerts(c) => commands::alerts::run(c).await,

@@ -32,6 +32,18 @@ pub struct Db {
     pub advisories: Vec<Advisory>,
 }
 
+/// What [`Db::import`] read.
+#[derive(Debug)]
+pub struct Imported {
+    /// The formats seen (`osv`, `rustsec`, `npm-legacy`), joined with `+`.
+    pub kind: String,
+    /// The path read, made absolute.
+    pub path: String,
+    pub advisories: usize,
+    /// Files that could not be read, with why.
+    pub errors: Vec<(String, String)>,
+}
+
 /// One import: what was read, when, and how much it held.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Source {
@@ -204,6 +216,32 @@ impl Db {
         self.sources
             .retain(|s| !(s.kind == source.kind && s.path == source.path));
         self.sources.push(source);
+    }
+
+    /// Reads `path` (a zip export, a directory tree or one file) and merges what it
+    /// holds as one source imported at `now`. Files that could not be read are
+    /// returned, not fatal: the rest is imported.
+    pub fn import(&mut self, path: &Path, now: u64) -> Result<Imported, String> {
+        let abs = std::fs::canonicalize(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let read = import::read(&abs)?;
+        let imported = Imported {
+            kind: read.kind.clone(),
+            path: abs.display().to_string(),
+            advisories: read.advisories.len(),
+            errors: read.errors,
+        };
+        self.merge(
+            Source {
+                kind: read.kind,
+                path: imported.path.clone(),
+                imported_at: now,
+                imported_date: date_of(now),
+                advisories: imported.advisories,
+                skipped: imported.errors.len(),
+            },
+            read.advisories,
+        );
+        Ok(imported)
     }
 
     /// Which ecosystems have any advisory (a lockfile of another one was not checked).

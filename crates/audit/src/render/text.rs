@@ -7,6 +7,7 @@ use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
 
+use crate::all::Scorecard;
 use crate::finding::{Finding, Severity};
 use crate::report::Report;
 use crate::Error;
@@ -131,5 +132,45 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> Result<(), E
         ));
     }
     writeln!(out, "{summary}")?;
+    Ok(())
+}
+
+/// The OWASP Top 10 scorecard of `audit all`: one line per category with its
+/// findings by severity (critical, high, medium, low, info) and the scanners that
+/// looked for it; `not covered` when none did.
+pub fn scorecard(card: &Scorecard, color: bool, out: &mut dyn Write) -> Result<(), Error> {
+    let p = Painter { color };
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        p.paint(Style::new().bold(), "OWASP Top 10 scorecard")
+    )?;
+    writeln!(
+        out,
+        "  {:<52} {:>4} {:>4} {:>4} {:>4} {:>4}  covered by",
+        "category", "crit", "high", "med", "low", "info"
+    )?;
+    for row in &card.rows {
+        let label = format!("{} {}", row.category.code(), row.category.name());
+        let cells: Vec<String> = row
+            .findings
+            .iter()
+            .map(|(s, n)| {
+                let cell = format!("{n:>4}");
+                if *n > 0 {
+                    p.paint(severity_style(*s), &cell)
+                } else {
+                    cell
+                }
+            })
+            .collect();
+        let covered = if row.covered_by.is_empty() {
+            p.paint(Style::new().dimmed(), "not covered")
+        } else {
+            row.covered_by.join(", ")
+        };
+        writeln!(out, "  {label:<52} {}  {covered}", cells.join(" "))?;
+    }
     Ok(())
 }

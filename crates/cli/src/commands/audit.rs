@@ -1,4 +1,4 @@
-//! `centinela audit k8s|mysql|https`: runs a scanner of the audit crate, applies
+//! `centinela audit k8s|deps|code|all|mysql|https`: runs a scanner of the audit crate, applies
 //! suppressions, renders the report and turns it into the exit code (0 clean, 1
 //! findings at or above `--fail-on`, 2 error, 3 scan incomplete).
 
@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use centinela_audit::render::{self, Format};
-use centinela_audit::{https, k8s, mysql, suppress, Report, Severity};
+use centinela_audit::{all, https, k8s, mysql, suppress, Report, Severity};
 
 use crate::args::{AuditCommand, AuditOutput};
 
@@ -54,13 +54,43 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
                 tokio::task::spawn_blocking(move || k8s::scan(&paths, &options, true))
                     .await
                     .context("the k8s scan stopped")?;
-            finish(report, out, outcome.who_can)
+            finish(
+                report,
+                out,
+                outcome.who_can.map_or(Extra::None, Extra::WhoCan),
+            )
+        }
+        AuditCommand::Deps(args) => {
+            let out = prepare(args.out)?;
+            let (paths, db, age) = (args.paths, args.db, args.max_age_days);
+            let report =
+                tokio::task::spawn_blocking(move || super::audit_deps::deps(&paths, &db, age))
+                    .await
+                    .context("the dependency scan stopped")??;
+            finish(report, out, Extra::None)
+        }
+        AuditCommand::Code(args) => {
+            let out = prepare(args.out)?;
+            let paths = args.paths;
+            let report = tokio::task::spawn_blocking(move || super::audit_deps::code(&paths))
+                .await
+                .context("the code scan stopped")?;
+            finish(report, out, Extra::None)
+        }
+        AuditCommand::All(args) => {
+            let out = prepare(args.out)?;
+            let (paths, db, age) = (args.paths, args.db, args.max_age_days);
+            let (report, ran) =
+                tokio::task::spawn_blocking(move || super::audit_deps::all(&paths, &db, age, true))
+                    .await
+                    .context("the scan stopped")?;
+            finish(report, out, Extra::Scorecard(ran))
         }
         AuditCommand::Mysql { url, out } => {
             let out = prepare(out)?;
             let password = std::env::var("CENTINELA_AUDIT_MYSQL_PASSWORD").ok();
             let report = mysql::scan(&url, password.as_deref()).await;
-            finish(report, out, None)
+            finish(report, out, Extra::None)
         }
         AuditCommand::Https {
             url,
@@ -75,19 +105,29 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
                 ..https::Options::default()
             };
             let report = https::scan(&url, &options).await;
-            finish(report, out, None)
+            finish(report, out, Extra::None)
         }
     }
 }
 
-fn finish(
-    mut report: Report,
-    out: Out,
-    who_can: Option<Vec<k8s::WhoCan>>,
-) -> anyhow::Result<ExitCode> {
+/// What a scanner adds to its report's output.
+enum Extra {
+    None,
+    /// `audit k8s --rbac-who-can`.
+    WhoCan(Vec<k8s::WhoCan>),
+    /// `audit all`: the scanners that ran, for the scorecard.
+    Scorecard(Vec<all::Scanner>),
+}
+
+fn finish(mut report: Report, out: Out, extra: Extra) -> anyhow::Result<ExitCode> {
     suppress::apply(&mut report, &out.suppressions);
     report.sort();
     let code = report.exit_code(out.fail_on);
+    let (who_can, scorecard) = match extra {
+        Extra::None => (None, None),
+        Extra::WhoCan(w) => (Some(w), None),
+        Extra::Scorecard(ran) => (None, Some(all::Scorecard::of(&report, &ran))),
+    };
 
     let mut buf: Vec<u8> = Vec::new();
     match out.format {
@@ -95,6 +135,9 @@ fn finish(
             let mut value = render::json::to_value(&report);
             if let Some(w) = &who_can {
                 value["who_can"] = serde_json::to_value(w)?;
+            }
+            if let Some(card) = &scorecard {
+                value["scorecard"] = card.to_json();
             }
             serde_json::to_writer_pretty(&mut buf, &value)?;
             buf.push(b'\n');
@@ -107,6 +150,9 @@ fn finish(
                 write_who_can(&mut buf, w)?;
             }
             render::render(&report, format, color, &mut buf)?;
+            if let (Format::Text, Some(card)) = (format, &scorecard) {
+                render::text::scorecard(card, color, &mut buf)?;
+            }
         }
     }
     match &out.opts.output {

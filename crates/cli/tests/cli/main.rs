@@ -8,6 +8,7 @@ mod alerts;
 mod assertion;
 mod audit;
 mod audit_log;
+mod audit_repo;
 mod db_outage;
 mod forward_auth;
 mod headers;
