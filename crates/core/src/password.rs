@@ -83,10 +83,85 @@ pub fn check_policy(password: &str, username: &str) -> Result<(), PolicyError> {
     if !username.is_empty() && lowered == username.to_lowercase() {
         return Err(PolicyError::SameAsUsername);
     }
-    if common_passwords().contains(&lowered) {
+    if is_guessable(&lowered) {
         return Err(PolicyError::Common);
     }
     Ok(())
+}
+
+/// True when a (lowercased) password is on the common list, or is one of the ways
+/// people stretch a short common password to the minimum length: a common word with
+/// digits or symbols around it (`iloveyou2024!`), the same in leetspeak
+/// (`p@ssw0rd1234`), one short unit repeated (`abcabcabcabc`, `qwertyqwerty`), or a
+/// run along the alphabet or the digits (`abcdefghijkl`, `890123456789`). Few lists
+/// carry 12-character entries; these are where guessing tools start.
+fn is_guessable(lowered: &str) -> bool {
+    let common = common_passwords();
+    if common.contains(lowered) {
+        return true;
+    }
+    let is_pad = |c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' ';
+    let core = lowered.trim_matches(is_pad);
+    if core.is_empty() {
+        // Only digits and symbols: guessable when it is a run or a repetition.
+        return is_run(lowered) || is_repetition(lowered);
+    }
+    let unleet_core = unleet(core);
+    let unleet_all = unleet(lowered);
+    let candidates = [core, unleet_core.as_str(), unleet_all.trim_matches(is_pad)];
+    if candidates
+        .iter()
+        .any(|c| *c != lowered && c.chars().count() >= 4 && common.contains(*c))
+    {
+        return true;
+    }
+    is_repetition(lowered) || is_run(lowered)
+}
+
+/// The common leetspeak substitutions undone (`p@55w0rd` -> `password`).
+fn unleet(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '@' | '4' => 'a',
+            '0' => 'o',
+            '1' | '!' => 'i',
+            '3' => 'e',
+            '$' | '5' => 's',
+            '7' | '+' => 't',
+            '8' => 'b',
+            other => other,
+        })
+        .collect()
+}
+
+/// `s` is one unit of at most half its length written again and again.
+fn is_repetition(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    (1..=chars.len() / 2)
+        .any(|unit| chars.len() % unit == 0 && chars.chunks(unit).all(|c| c == &chars[..unit]))
+}
+
+/// Every character is the one after (or before) the previous, digits wrapping from
+/// 9 to 0: `abcdefghijkl`, `lkjihgfedcba`, `890123456789`.
+fn is_run(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    let step = |a: char, b: char| -> Option<i32> {
+        match (a.to_digit(10), b.to_digit(10)) {
+            (Some(x), Some(y)) => Some(match (x, y) {
+                (9, 0) => 1,
+                (0, 9) => -1,
+                _ => i32::try_from(y).ok()? - i32::try_from(x).ok()?,
+            }),
+            _ if a.is_ascii_lowercase() && b.is_ascii_lowercase() => {
+                Some(i32::from(b as u8) - i32::from(a as u8))
+            }
+            _ => None,
+        }
+    };
+    let Some(first) = chars.windows(2).next().and_then(|w| step(w[0], w[1])) else {
+        return false;
+    };
+    (first == 1 || first == -1) && chars.windows(2).all(|w| step(w[0], w[1]) == Some(first))
 }
 
 /// Argon2id cost parameters.
@@ -290,6 +365,37 @@ mod tests {
     }
 
     #[test]
+    fn short_common_passwords_stretched_to_length_are_refused() {
+        for pw in [
+            "iloveyou2024!",
+            "!!sunshine!!",
+            "dragon123456",
+            "p@ssw0rd1234",
+            "P@55W0RD!!!!",
+            "abcabcabcabc",
+            "qwertyqwerty",
+            "aaaaaaaaaaaa",
+            "abcdefghijkl",
+            "zyxwvutsrqpo",
+            "890123456789",
+            "121212121212",
+            "            ",
+        ] {
+            assert_eq!(check_policy(pw, "alice"), Err(PolicyError::Common), "{pw}");
+        }
+        // Real passphrases that merely contain a common word or a digit run pass.
+        for pw in [
+            "correct horse battery staple",
+            "dragon fruit at midnight",
+            "my 2 cats hate mondays",
+            "abcdefghijk9",
+            "tr0ub4dor&3 and more",
+        ] {
+            assert_eq!(check_policy(pw, "alice"), Ok(()), "{pw}");
+        }
+    }
+
+    #[test]
     fn long_passphrase_passes() {
         assert_eq!(
             check_policy("correct horse battery staple", "alice"),
@@ -311,9 +417,10 @@ mod tests {
         // 12 characters of 3-byte CJK: long enough.
         assert_eq!(check_policy("日本語のパスフレーズです", "alice"), Ok(()));
         // 128 chars of 2 bytes each is allowed; 129 is not.
-        assert_eq!(check_policy(&"é".repeat(MAX_LEN), "alice"), Ok(()));
+        let long = |n: usize| -> String { "éaüoñi".chars().cycle().take(n).collect() };
+        assert_eq!(check_policy(&long(MAX_LEN), "alice"), Ok(()));
         assert_eq!(
-            check_policy(&"é".repeat(MAX_LEN + 1), "alice"),
+            check_policy(&long(MAX_LEN + 1), "alice"),
             Err(PolicyError::TooLong { max: MAX_LEN })
         );
         assert_eq!(

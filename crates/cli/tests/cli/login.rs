@@ -237,6 +237,125 @@ async fn throttling_and_unlock(db: Db) {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
+/// Temporary locks lift by themselves, per account and per client address, and the
+/// HTML form answers a lock with 429 and Retry-After as the JSON API does.
+async fn locks_expire_by_themselves(db: Db) {
+    let env = Env::with_extra(
+        db,
+        "[login]\nmax_failures = 2\nwindow = \"10m\"\nlockout = \"3s\"\n",
+    );
+    env.add_user("dora", PASSWORD, &["--role", "agent"]);
+    env.add_user("emil", PASSWORD, &["--role", "agent"]);
+    let server = env.start_server();
+    let c = client(&env);
+    for _ in 0..2 {
+        let r = api_login(&c, &server, "dora", "wrong wrong wrong", None).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = api_login(&c, &server, "dora", PASSWORD, None).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The HTML form says the same, with a page rather than JSON.
+    let page = c
+        .get(format!("{}/_centinela/login", server.base()))
+        .send()
+        .await
+        .expect("page");
+    let csrf_cookie = page
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("__Host-centinela-csrf="))
+        .map(cookie_value)
+        .expect("csrf cookie");
+    let csrf = csrf_field(&page.text().await.expect("html"));
+    let form = c
+        .post(format!("{}/_centinela/login", server.base()))
+        .header(COOKIE, cookie_header("__Host-centinela-csrf", &csrf_cookie))
+        .form(&[
+            ("username", "dora"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .expect("form");
+    assert_eq!(form.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(form.headers().contains_key("retry-after"));
+    assert!(form
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html")));
+    // Nobody unlocks it: it lifts when the lockout has passed.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let r = api_login(&c, &server, "dora", PASSWORD, None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // One address guessing across many accounts is locked as an address at five
+    // times the per-account limit (10 here, dora's two failures included), which
+    // also stops that address's correct logins.
+    for i in 0..8 {
+        let r = api_login(
+            &c,
+            &server,
+            &format!("nobody{i}"),
+            "wrong wrong wrong",
+            None,
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let r = api_login(&c, &server, "emil", PASSWORD, None).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let r = api_login(&c, &server, "emil", PASSWORD, None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// A token past its expiry is refused by the gateway like a revoked one.
+async fn expired_tokens_are_refused(db: Db) {
+    let env = Env::new(db);
+    env.add_user("svc2", PASSWORD, &["--role", "reporting"]);
+    let token = env
+        .ok(
+            &[
+                "token",
+                "create",
+                "--user",
+                "svc2",
+                "--name",
+                "short",
+                "--expires",
+                "2s",
+            ],
+            "",
+        )
+        .trim()
+        .to_owned();
+    let server = env.start_server();
+    let c = client(&env);
+    let session = |c: &reqwest::Client| {
+        c.get(format!("{}/_centinela/api/session", server.base()))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(session(&c).await.expect("req").status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        session(&c).await.expect("req").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let proxied = c
+        .get(format!("{}/api/whoami", server.base()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(proxied.status(), StatusCode::UNAUTHORIZED);
+}
+
 async fn tokens_through_gateway(db: Db) {
     let env = Env::new(db);
     env.add_user("svc", PASSWORD, &["--role", "reporting"]);
@@ -520,7 +639,28 @@ async fn totp_enrolment_and_login(db: Db) {
     assert_ne!(full, pending);
     assert_eq!(whoami(&c, &server, &full).await, StatusCode::OK);
 
-    at_rest_has_no_secrets(&env, &server, &[&secret_b32, &recovery[2], &full]);
+    // The secret as shown, as raw bytes and as hex; a recovery code as shown and in
+    // the forms it may be normalised to before hashing.
+    let secret_hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    let code_plain = recovery[2].replace('-', "");
+    at_rest_has_no_secrets(
+        &env,
+        &server,
+        &[
+            &secret_b32,
+            &secret_b32.to_lowercase(),
+            &secret_hex,
+            &recovery[2],
+            &code_plain,
+            &code_plain.to_lowercase(),
+            &full,
+        ],
+    );
+    let dump = env.dump_database();
+    assert!(
+        !dump.windows(secret.len()).any(|w| w == secret.as_slice()),
+        "raw TOTP secret found in the database"
+    );
 }
 
 fn decode_base32(s: &str) -> Vec<u8> {
@@ -617,8 +757,75 @@ async fn hostile_input(db: Db) {
             .expect("req");
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
-    // Nothing was written: still one user, and the server is healthy.
-    assert_eq!(env.ok(&["user", "list"], "").lines().count(), 1);
+    // Bodies that are not UTF-8, to the JSON API and to the HTML form.
+    for (ctype, target, body) in [
+        (
+            "application/json",
+            url.clone(),
+            b"{\"username\":\"dave\xff\",\"password\":\"x\"}".to_vec(),
+        ),
+        ("application/json", url.clone(), b"\xfe\xff\x00{".to_vec()),
+        (
+            "application/x-www-form-urlencoded",
+            format!("{base}/_centinela/login"),
+            b"username=dave\xff&password=%ff%fe&csrf=x".to_vec(),
+        ),
+    ] {
+        let r = c
+            .post(&target)
+            .header(CONTENT_TYPE, ctype)
+            .body(body)
+            .send()
+            .await
+            .expect("req");
+        assert!(r.status().is_client_error(), "{target}: {}", r.status());
+    }
+    // SQL metacharacters in every field the CLI writes are stored as data.
+    let odd = "o'hara\"; DROP TABLE users; --";
+    let refused = env.run(
+        &["user", "add", "quote'user", "--role", "agent"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("a username is"));
+    let refused = env.run(
+        &[
+            "user",
+            "add",
+            "quote.user",
+            "--role",
+            "agent",
+            "--customer-id",
+            odd,
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("a customer id is"));
+    env.ok(
+        &[
+            "user",
+            "add",
+            "quote.user",
+            "--role",
+            "agent",
+            "--email",
+            "x'@example.org",
+            "--customer-id",
+            "c-1",
+            "--display-name",
+            odd,
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    env.ok(
+        &["token", "create", "--user", "quote.user", "--name", odd],
+        "",
+    );
+    assert!(env.ok(&["user", "show", "quote.user"], "").contains(odd));
+    assert!(env.ok(&["token", "list"], "").contains(odd));
+    env.ok(&["user", "disable", "quote.user"], "");
+    // Nothing else was written: the two users, and the server is healthy.
+    assert_eq!(env.ok(&["user", "list"], "").lines().count(), 2);
     let r = api_login(&c, &server, "dave", PASSWORD, None).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(!server.log_text().contains("panicked"));
@@ -686,6 +893,8 @@ macro_rules! on_both {
 on_both!(
     json_login_and_sessions,
     throttling_and_unlock,
+    locks_expire_by_themselves,
+    expired_tokens_are_refused,
     tokens_through_gateway,
     totp_enrolment_and_login,
     hostile_input,
