@@ -116,6 +116,17 @@ pub enum UserCommand {
         cfg: ConfigArg,
         username: String,
     },
+    /// Replace a user's roles. A privilege change: the user's sessions end at once
+    /// (they sign in again under a new session id), and their API tokens keep only
+    /// the roles the user still holds.
+    Roles {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        username: String,
+        /// Role (repeat for several).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
     /// Re-enable a disabled or locked user.
     Enable {
         #[command(flatten)]

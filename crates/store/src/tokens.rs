@@ -139,8 +139,8 @@ impl Store {
     ) -> Result<Option<ApiTokenRecord>> {
         let now = crate::db::now();
         let row = sqlx::query(
-            "SELECT t.id, t.user_id, u.username, t.name, t.roles, u.customer_id, t.created_at, \
-             t.expires_at, t.revoked_at, t.last_used_at \
+            "SELECT t.id, t.user_id, u.username, t.name, t.roles, u.roles AS owner_roles, \
+             u.customer_id, t.created_at, t.expires_at, t.revoked_at, t.last_used_at \
              FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = ? AND t.revoked_at IS NULL \
              AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.status = ?",
@@ -151,7 +151,11 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let rec = token_from_row(&row)?;
+        let mut rec = token_from_row(&row)?;
+        // A token never grants more than its owner holds *now*: a role taken from the
+        // user is gone from their tokens at once, without revoking them.
+        let owner_roles = split_roles(&row.try_get::<String, _>("owner_roles")?);
+        rec.roles.retain(|r| owner_roles.contains(r));
         if rec.last_used_at.is_none_or(|t| now - t >= 60) {
             sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
                 .bind(now)

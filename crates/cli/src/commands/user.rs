@@ -117,6 +117,27 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             )
             .await;
         }
+        UserCommand::Roles {
+            cfg,
+            username,
+            roles,
+        } => {
+            let ctx = Context::open(&cfg).await?;
+            let u = find(&ctx, &username).await?;
+            ctx.store.set_roles(&u.id, &roles).await?;
+            let n = ctx.store.delete_user_sessions(&u.id).await?;
+            println!(
+                "{username} now has roles {}; ended {n} session(s)",
+                roles.join(", ")
+            );
+            record_admin(
+                &ctx.store,
+                "user-roles",
+                &username,
+                serde_json::json!({"roles": roles, "sessions_ended": n}),
+            )
+            .await;
+        }
         UserCommand::Enable { cfg, username } => {
             let ctx = Context::open(&cfg).await?;
             let u = find(&ctx, &username).await?;

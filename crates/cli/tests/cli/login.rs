@@ -314,6 +314,39 @@ async fn locks_expire_by_themselves(db: Db) {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
+/// Configured idle and absolute timeouts, through the gateway: a session in use
+/// outlives the idle timeout, an unused one does not, and none outlives the absolute
+/// timeout.
+async fn session_timeouts(db: Db) {
+    let env = Env::with_extra(
+        db,
+        "[session]\nidle_timeout = \"4s\"\nabsolute_timeout = \"8s\"\n",
+    );
+    env.add_user("hana", PASSWORD, &["--role", "agent"]);
+    let server = env.start_server();
+    let c = client(&env);
+    let used = login_cookie(&c, &server, "hana", PASSWORD).await;
+    let idle = login_cookie(&c, &server, "hana", PASSWORD).await;
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(6) {
+        assert_eq!(whoami(&c, &server, &used).await, StatusCode::OK, "in use");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+    assert_eq!(
+        whoami(&c, &server, &idle).await,
+        StatusCode::UNAUTHORIZED,
+        "idle"
+    );
+    while started.elapsed() < Duration::from_secs(9) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        whoami(&c, &server, &used).await,
+        StatusCode::UNAUTHORIZED,
+        "absolute"
+    );
+}
+
 /// A token past its expiry is refused by the gateway like a revoked one.
 async fn expired_tokens_are_refused(db: Db) {
     let env = Env::new(db);
@@ -413,6 +446,18 @@ async fn tokens_through_gateway(db: Db) {
         .next()
         .expect("id")
         .to_owned();
+    // Taking a role from the owner takes it from the token at once.
+    env.ok(&["user", "roles", "svc", "--role", "auditor"], "");
+    let who: Value = c
+        .get(format!("{}/_centinela/api/session", server.base()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("req")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(who["roles"], json!([]));
     env.ok(&["token", "revoke", &id], "");
     let r = c
         .get(format!("{}/_centinela/api/session", server.base()))
@@ -895,6 +940,7 @@ on_both!(
     throttling_and_unlock,
     locks_expire_by_themselves,
     expired_tokens_are_refused,
+    session_timeouts,
     tokens_through_gateway,
     totp_enrolment_and_login,
     hostile_input,
