@@ -188,10 +188,29 @@ async fn json_login_and_sessions(db: Db) {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     env.ok(&["user", "enable", "alice"], "");
 
+    // A password change by the administrator ends the sessions; only the new
+    // password signs in.
+    let sixth = login_cookie(&c, &server, "alice", PASSWORD).await;
+    let new_password = "a brand new passphrase for alice";
+    env.ok(&["user", "passwd", "alice"], &format!("{new_password}\n"));
+    assert_eq!(whoami(&c, &server, &sixth).await, StatusCode::UNAUTHORIZED);
+    let old = api_login(&c, &server, "alice", PASSWORD, None).await;
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    let new = api_login(&c, &server, "alice", new_password, None).await;
+    assert_eq!(new.status(), StatusCode::OK);
+
     at_rest_has_no_secrets(
         &env,
         &server,
-        &[&cookie, &second, &fourth, "alice.private", PASSWORD],
+        &[
+            &cookie,
+            &second,
+            &fourth,
+            &sixth,
+            "alice.private",
+            PASSWORD,
+            new_password,
+        ],
     );
 }
 

@@ -112,3 +112,85 @@ impl HashPool {
         self.run(move |h| h.verify_dummy(&password)).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use centinela_core::password::HashParams;
+
+    use super::*;
+
+    fn pool(workers: usize, queue: usize) -> HashPool {
+        let cheap = HashParams {
+            m_cost_kib: 64,
+            t_cost: 1,
+            p_cost: 1,
+        };
+        HashPool::new(
+            PasswordHasher::new(cheap).expect("valid params"),
+            workers,
+            queue,
+        )
+    }
+
+    /// Runs a job on the pool that holds its worker until `release` is sent to.
+    fn held(
+        p: &HashPool,
+    ) -> (
+        mpsc::Sender<()>,
+        tokio::task::JoinHandle<Result<(), HashPoolError>>,
+    ) {
+        let (tx, rx) = mpsc::channel::<()>();
+        let p = p.clone();
+        let task = tokio::spawn(async move {
+            p.run(move |_| {
+                let _ = rx.recv_timeout(Duration::from_secs(10));
+            })
+            .await
+        });
+        (tx, task)
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn callers_past_the_queue_are_told_busy_at_once() {
+        let p = pool(1, 2);
+        let (release, running) = held(&p);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Two may wait for the one worker...
+        let waiting: Vec<_> = (0..2)
+            .map(|_| {
+                let p = p.clone();
+                tokio::spawn(async move { p.hash("a long password".into()).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // ...the next is refused without waiting.
+        let refused = tokio::time::timeout(Duration::from_secs(1), p.hash("x".into()))
+            .await
+            .expect("answered at once");
+        assert!(matches!(refused, Err(HashPoolError::Busy)), "{refused:?}");
+        release.send(()).expect("release");
+        running.await.expect("join").expect("ran");
+        for w in waiting {
+            let phc = w.await.expect("join").expect("hashed");
+            assert!(phc.starts_with("$argon2id$"));
+        }
+        // With the queue drained, new callers are served again.
+        assert!(p.hash("again".into()).await.is_ok());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn hashing_never_blocks_the_async_runtime() {
+        let p = pool(1, 4);
+        let (release, running) = held(&p);
+        // On a single-threaded runtime, a timer still fires while the job holds its
+        // (blocking) thread: other connections keep being served.
+        let started = std::time::Instant::now();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(started.elapsed() < Duration::from_secs(5));
+        release.send(()).expect("release");
+        running.await.expect("join").expect("ran");
+    }
+}
