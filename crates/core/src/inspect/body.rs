@@ -424,6 +424,7 @@ fn xml(body: &[u8], policy: &InspectPolicy, ex: &mut Collector<'_>) {
     reader.config_mut().check_end_names = true;
     let mut buf = Vec::new();
     let mut stack: Vec<String> = Vec::new();
+    let mut text = String::new();
     loop {
         let ev = match reader.read_event_into(&mut buf) {
             Ok(ev) => ev,
@@ -432,6 +433,11 @@ fn xml(body: &[u8], policy: &InspectPolicy, ex: &mut Collector<'_>) {
                 return;
             }
         };
+        if !matches!(ev, Event::Text(_) | Event::GeneralRef(_))
+            && !flush_text(&mut text, &stack, max, ex)
+        {
+            return;
+        }
         match ev {
             Event::DocType(_) => {
                 ex.errors.push(BodyError::XmlDoctype);
@@ -463,15 +469,15 @@ fn xml(body: &[u8], policy: &InspectPolicy, ex: &mut Collector<'_>) {
             Event::End(_) => {
                 stack.pop();
             }
-            Event::Text(t) => {
-                let raw = String::from_utf8_lossy(&t);
-                // Entity references are left encoded here; the decoders see through
-                // them like any other HTML entity.
-                if !raw.trim().is_empty()
-                    && !ex.push(max, Source::XmlText, &stack.join("/"), raw.trim())
-                {
-                    return;
-                }
+            // One text node arrives as several events: text, then each `&name;` or
+            // `&#N;` reference, then more text. They are put back together, the
+            // references left encoded (the decoders see through them like any HTML
+            // entity), so `&lt;script&gt;` is inspected as one value.
+            Event::Text(t) => text.push_str(&String::from_utf8_lossy(&t)),
+            Event::GeneralRef(r) => {
+                text.push('&');
+                text.push_str(&String::from_utf8_lossy(&r));
+                text.push(';');
             }
             Event::CData(t) => {
                 let raw = String::from_utf8_lossy(&t);
@@ -488,6 +494,15 @@ fn xml(body: &[u8], policy: &InspectPolicy, ex: &mut Collector<'_>) {
         ex.errors
             .push(BodyError::BadXml("unclosed element".to_owned()));
     }
+}
+
+/// Inspects the text gathered since the last element boundary, if any. False when the
+/// input limit is reached.
+fn flush_text(text: &mut String, stack: &[String], max: usize, ex: &mut Collector<'_>) -> bool {
+    let value = text.trim();
+    let ok = value.is_empty() || ex.push(max, Source::XmlText, &stack.join("/"), value);
+    text.clear();
+    ok
 }
 
 // === multipart ===

@@ -82,6 +82,22 @@ fn xml_doctype_is_refused() {
     assert_eq!(r.findings[0].detector, Detector::Xxe);
     let ok = b"<feedback><name>Ana</name><text lang=\"es\">Muy bien</text></feedback>";
     assert_eq!(inspect(&req("/f", None, &h, ok), &p).verdict, Verdict::Pass);
+    // Text split by entity references is inspected whole, references decoded.
+    let encoded = b"<feedback><text>&lt;script&gt;alert(1)&lt;/script&gt;</text></feedback>";
+    let r = inspect(&req("/f", None, &h, encoded), &p);
+    assert_eq!(r.verdict, Verdict::Block, "{r:?}");
+    assert_eq!(r.findings[0].source, Source::XmlText);
+    assert_eq!(r.findings[0].name, "feedback/text");
+    let sqli = b"<q><term>1&apos; OR &apos;1&apos;=&apos;1</term></q>";
+    assert_eq!(
+        inspect(&req("/f", None, &h, sqli), &p).verdict,
+        Verdict::Block
+    );
+    let benign = b"<r><t>Fish &amp; chips &#8212; O&apos;Brien&apos;s</t></r>";
+    assert_eq!(
+        inspect(&req("/f", None, &h, benign), &p).verdict,
+        Verdict::Pass
+    );
     let deep = "<a>".repeat(10_000);
     assert_eq!(
         inspect(&req("/f", None, &h, deep.as_bytes()), &p).verdict,
