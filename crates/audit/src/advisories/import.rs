@@ -303,9 +303,19 @@ pub fn osv(v: &Value) -> Result<Option<Advisory>, String> {
         informational,
         url,
         withdrawn: v.get("withdrawn").is_some_and(|w| !w.is_null()),
+        modified: date_field(v, &["modified", "published"]),
         source: String::new(),
         affected,
     }))
+}
+
+/// The date part (`YYYY-MM-DD`) of the first of `keys` that holds a timestamp.
+fn date_field(v: &Value, keys: &[&str]) -> Option<String> {
+    keys.iter()
+        .find_map(|k| v.get(*k).and_then(Value::as_str))
+        .and_then(|t| t.get(..10))
+        .filter(|d| super::unix_of_date(d).is_some())
+        .map(str::to_string)
 }
 
 fn first_line(s: &str) -> String {
@@ -362,6 +372,7 @@ pub fn rustsec(text: &str) -> Result<Option<Advisory>, String> {
         informational: get("informational").map(str::to_string),
         url: get("url").map(str::to_string),
         withdrawn: adv.get("withdrawn").is_some(),
+        modified: get("date").map(str::to_string),
         source: String::new(),
         affected: vec![Affected {
             ecosystem: Ecosystem::Crates,
@@ -414,6 +425,7 @@ pub fn npm_legacy(v: &Value) -> Result<Option<Advisory>, String> {
         informational: None,
         url: str_list(v.get("references")).into_iter().next(),
         withdrawn: false,
+        modified: date_field(v, &["updated_at", "created_at"]),
         source: String::new(),
         affected: vec![Affected {
             ecosystem: Ecosystem::Npm,

@@ -59,6 +59,10 @@ pub struct Source {
     /// Files that could not be read (kept so `advisories status` can show them).
     #[serde(default)]
     pub skipped: usize,
+    /// The newest record date in the data (`YYYY-MM-DD`): how current the data is,
+    /// whatever day it was imported.
+    #[serde(default)]
+    pub newest_record: Option<String>,
 }
 
 /// One advisory, normalised from any of the input formats.
@@ -84,6 +88,10 @@ pub struct Advisory {
     pub url: Option<String>,
     #[serde(default)]
     pub withdrawn: bool,
+    /// When the record was last changed (`YYYY-MM-DD`: OSV `modified`, RustSec
+    /// `date`, npm `updated_at`), if it says.
+    #[serde(default)]
+    pub modified: Option<String>,
     /// The `kind` of the [`Source`] this came from.
     pub source: String,
     pub affected: Vec<Affected>,
@@ -224,6 +232,11 @@ impl Db {
     pub fn import(&mut self, path: &Path, now: u64) -> Result<Imported, String> {
         let abs = std::fs::canonicalize(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let read = import::read(&abs)?;
+        let newest_record = read
+            .advisories
+            .iter()
+            .filter_map(|a| a.modified.clone())
+            .max();
         let imported = Imported {
             kind: read.kind.clone(),
             path: abs.display().to_string(),
@@ -238,6 +251,7 @@ impl Db {
                 imported_date: date_of(now),
                 advisories: imported.advisories,
                 skipped: imported.errors.len(),
+                newest_record,
             },
             read.advisories,
         );
@@ -256,9 +270,26 @@ impl Db {
         out
     }
 
-    /// The oldest import time still contributing, in Unix seconds.
-    pub fn oldest_import(&self) -> Option<u64> {
-        self.sources.iter().map(|s| s.imported_at).min()
+    /// How current the data is: the source whose data is oldest, as (Unix seconds,
+    /// what that date is). A source's date is its newest record's, so data exported
+    /// long ago and imported today still counts as old; a source whose records carry
+    /// no dates counts from its import.
+    pub fn data_date(&self) -> Option<(u64, String)> {
+        self.sources
+            .iter()
+            .map(
+                |s| match s.newest_record.as_deref().and_then(unix_of_date) {
+                    Some(t) => (
+                        t,
+                        format!("newest record of {} dated {}", s.path, date_of(t)),
+                    ),
+                    None => (
+                        s.imported_at,
+                        format!("{} imported {}", s.path, s.imported_date),
+                    ),
+                },
+            )
+            .min_by_key(|(t, _)| *t)
     }
 
     /// An index by (ecosystem, normalised name) for the scan.
@@ -439,6 +470,27 @@ pub fn date_of(unix: u64) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Unix seconds of midnight UTC of a `YYYY-MM-DD` date (any longer timestamp is
+/// cut to its date), the inverse of [`date_of`].
+pub fn unix_of_date(text: &str) -> Option<u64> {
+    let d = text.get(..10)?;
+    let mut parts = d.split('-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let day: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days).ok().map(|d| d * 86_400)
 }
 
 #[cfg(test)]

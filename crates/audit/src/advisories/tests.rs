@@ -12,6 +12,7 @@ fn osv_adv(eco: Ecosystem, pkg: &str, events: Vec<Event>, versions: Vec<&str>) -
         informational: None,
         url: None,
         withdrawn: false,
+        modified: None,
         source: "t".into(),
         affected: vec![Affected {
             ecosystem: eco,
@@ -134,6 +135,7 @@ fn index_normalises_pypi_names_and_skips_withdrawn() {
         imported_date: date_of(0),
         advisories: 2,
         skipped: 0,
+        newest_record: None,
     };
     db.merge(src, vec![a, w]);
     let idx = db.index();
@@ -155,6 +157,7 @@ fn merge_replaces_same_source_and_duplicate_ids() {
         imported_date: date_of(1),
         advisories: 1,
         skipped: 0,
+        newest_record: None,
     };
     let a = osv_adv(Ecosystem::Crates, "tokio", vec![], vec![]);
     db.merge(src("rustsec", "/a"), vec![a.clone()]);
@@ -170,4 +173,20 @@ fn dates() {
     assert_eq!(date_of(0), "1970-01-01");
     assert_eq!(date_of(951_782_400), "2000-02-29");
     assert_eq!(date_of(1_704_067_200), "2024-01-01");
+}
+
+#[test]
+fn dates_round_trip_and_bad_dates_are_refused() {
+    for unix in [
+        0,
+        86_400 * 365,
+        1_780_000_000 / 86_400 * 86_400,
+        951_782_400,
+    ] {
+        assert_eq!(unix_of_date(&date_of(unix)), Some(unix), "{unix}");
+    }
+    assert_eq!(unix_of_date("2024-02-29T10:00:00Z"), Some(1_709_164_800));
+    for bad in ["2024-13-01", "2024-00-10", "yesterday", "2024-1-1"] {
+        assert_eq!(unix_of_date(bad), None, "{bad}");
+    }
 }

@@ -128,15 +128,14 @@ pub fn scan(paths: &[PathBuf], db: &Db, options: &Options) -> Report {
             }
         }
     }
-    if let Some(oldest) = db.oldest_import() {
+    if let Some((oldest, what)) = db.data_date() {
         let age_days = options.now.saturating_sub(oldest) / 86_400;
         if age_days > options.max_age_days {
             report.push(Finding::new(
                 &STALE_DB,
                 Location::target("advisory database"),
                 format!(
-                    "the oldest advisory import is {age_days} days old (imported {}; the limit is {} days)",
-                    advisories::date_of(oldest),
+                    "the advisory data is {age_days} days old ({what}; the limit is {} days)",
                     options.max_age_days
                 ),
             ));
