@@ -102,36 +102,68 @@ pub fn scan(paths: &[PathBuf]) -> Report {
             }
         }
     }
-    for (path, lang) in files {
-        let shown = path.display().to_string();
-        match std::fs::metadata(&path) {
-            Ok(m) if m.len() > MAX_SOURCE => {
-                report.error(
-                    &shown,
-                    "larger than 2 MiB: generated or bundled code is not scanned",
-                );
-                continue;
-            }
-            Err(e) => {
-                report.error(&shown, e.to_string());
-                continue;
-            }
-            Ok(_) => {}
-        }
-        let text = match std::fs::read(&path).map(String::from_utf8) {
-            Ok(Ok(t)) => t,
-            Ok(Err(_)) => {
-                report.error(&shown, "not UTF-8 text (binary file?)");
-                continue;
-            }
-            Err(e) => {
-                report.error(&shown, e.to_string());
-                continue;
-            }
-        };
-        scan_source(&shown, lang, &text, &mut report);
+    // Files are independent: parse them on every core, then merge in the walk's
+    // order so the output does not depend on scheduling.
+    for part in parallel_map(&files, |(path, lang)| scan_file(path, *lang)) {
+        report.findings.extend(part.findings);
+        report.errors.extend(part.errors);
+        report.scanned += part.scanned;
+        report.inline_ignores.extend(part.inline_ignores);
     }
     report
+}
+
+/// Reads and scans one file into a report of its own.
+fn scan_file(path: &Path, lang: Lang) -> Report {
+    let mut report = Report::new("code");
+    let shown = path.display().to_string();
+    let text = match std::fs::metadata(path) {
+        Ok(m) if m.len() > MAX_SOURCE => {
+            Err("larger than 2 MiB: generated or bundled code is not scanned".to_owned())
+        }
+        Err(e) => Err(e.to_string()),
+        Ok(_) => match std::fs::read(path).map(String::from_utf8) {
+            Ok(Ok(t)) => Ok(t),
+            Ok(Err(_)) => Err("not UTF-8 text (binary file?)".to_owned()),
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    match text {
+        Ok(t) => scan_source(&shown, lang, &t, &mut report),
+        Err(e) => report.error(shown, e),
+    }
+    report
+}
+
+/// `f` over `items` on up to one thread per core, results in the items' order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(items.len().max(1));
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        out.push((i, f(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            // A worker only panics if scanning panicked; that is a bug to surface.
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 fn scan_source(path: &str, lang: Lang, text: &str, report: &mut Report) {
