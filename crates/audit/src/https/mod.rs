@@ -219,23 +219,24 @@ pub async fn scan(url: &str, options: &Options) -> Report {
         }
     };
     let probe = tls::probe(&target, &roots, options.timeout, &mut report, url).await;
-    let Some(mut stream) = probe else {
-        return report;
-    };
+    // Old versions and weak suites are probed even when no modern handshake works:
+    // a server that speaks only TLS 1.0 is exactly what the report must say.
     legacy::check(&target, options.timeout, &mut report, url).await;
 
     // === HTTP over TLS ===
-    match get_head(
-        &mut stream,
-        &host_header(&target),
-        &target.path,
-        Some(PROBE_ORIGIN),
-        options.timeout,
-    )
-    .await
-    {
-        Ok(head) => headers::check(&head, &mut report, &loc),
-        Err(e) => report.error(url, e),
+    if let Some(mut stream) = probe {
+        match get_head(
+            &mut stream,
+            &host_header(&target),
+            &target.path,
+            Some(PROBE_ORIGIN),
+            options.timeout,
+        )
+        .await
+        {
+            Ok(head) => headers::check(&head, &mut report, &loc),
+            Err(e) => report.error(url, e),
+        }
     }
 
     // === plain HTTP ===

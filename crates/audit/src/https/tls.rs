@@ -48,11 +48,29 @@ pub fn roots(ca_file: Option<&Path>) -> Result<Arc<RootCertStore>, String> {
     Ok(Arc::new(store))
 }
 
-/// Records the verdict of the real verifier and lets the handshake go on.
+/// Records the verdicts of the real verifier and lets the handshake go on: an
+/// untrusted chain, or a handshake signature this client cannot check (a 1024-bit
+/// RSA key, say), is a finding about the server, not a reason to stop auditing it.
+/// Nothing secret is ever sent on these connections.
 #[derive(Debug)]
 struct Recorder {
     inner: Arc<WebPkiServerVerifier>,
     verdict: Mutex<Option<Result<(), String>>>,
+    signature: Mutex<Option<String>>,
+}
+
+impl Recorder {
+    fn signature_checked(
+        &self,
+        result: Result<HandshakeSignatureValid, rustls::Error>,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        if let Err(e) = &result {
+            if let Ok(mut s) = self.signature.lock() {
+                *s = Some(e.to_string());
+            }
+        }
+        Ok(HandshakeSignatureValid::assertion())
+    }
 }
 
 impl ServerCertVerifier for Recorder {
@@ -81,7 +99,7 @@ impl ServerCertVerifier for Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        self.signature_checked(self.inner.verify_tls12_signature(message, cert, dss))
     }
 
     fn verify_tls13_signature(
@@ -90,7 +108,7 @@ impl ServerCertVerifier for Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        self.signature_checked(self.inner.verify_tls13_signature(message, cert, dss))
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -101,6 +119,7 @@ impl ServerCertVerifier for Recorder {
 struct Handshake {
     stream: TlsStream<TcpStream>,
     verdict: Option<Result<(), String>>,
+    signature: Option<String>,
 }
 
 async fn handshake(
@@ -115,6 +134,7 @@ async fn handshake(
     let recorder = Arc::new(Recorder {
         inner,
         verdict: Mutex::new(None),
+        signature: Mutex::new(None),
     });
     let mut config = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(versions)
@@ -134,7 +154,12 @@ async fn handshake(
     .map_err(|_| "TLS handshake timed out".to_owned())?
     .map_err(|e| format!("TLS handshake failed: {e}"))?;
     let verdict = recorder.verdict.lock().ok().and_then(|v| v.clone());
-    Ok(Handshake { stream, verdict })
+    let signature = recorder.signature.lock().ok().and_then(|s| s.clone());
+    Ok(Handshake {
+        stream,
+        verdict,
+        signature,
+    })
 }
 
 /// Probes TLS 1.3 and 1.2, checks the certificate, and returns a connection to send
@@ -173,6 +198,13 @@ pub async fn probe(
             &CERT_UNTRUSTED,
             loc("certificate"),
             format!("the chain does not verify: {e}"),
+        ));
+    }
+    if let Some(e) = &main.signature {
+        report.push(Finding::new(
+            &CERT_UNTRUSTED,
+            loc("handshake signature"),
+            format!("the server's handshake signature does not verify ({e}); a client that checks it refuses the connection"),
         ));
     }
     let leaf = main

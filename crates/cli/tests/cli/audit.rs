@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::util::{Db, Env};
+use crate::util::{free_port, wait_for_port, Db, Env};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../audit/tests/fixtures/k8s")
@@ -171,10 +171,18 @@ fn mysql_refused_credentials_are_an_incomplete_scan() {
 }
 
 #[test]
-fn https_audit_of_the_gateway_finds_no_tls_or_header_problem() {
+fn https_audit_of_the_gateway_is_clean() {
     let env = Env::new(Db::Sqlite);
+    let redirect = free_port();
+    env.add_server_keys(&format!(
+        "http_redirect_listen = \"127.0.0.1:{redirect}\"\n"
+    ));
     let _server = env.start_server();
-    let url = format!("https://127.0.0.1:{}/", env.https_port);
+    wait_for_port(redirect);
+    // Trusting the quickstart's development certificate, as a deployment trusts its
+    // real one: then nothing at all may be reported.
+    let url = format!("https://localhost:{}/", env.https_port);
+    let ca = env.path().join("dev-cert.pem");
     let out = audit(
         env.path(),
         &[
@@ -182,33 +190,187 @@ fn https_audit_of_the_gateway_finds_no_tls_or_header_problem() {
             &url,
             "--format",
             "json",
+            "--ca-file",
+            ca.to_str().expect("utf-8"),
             "--http-url",
-            "http://127.0.0.1:1/",
+            &format!("http://localhost:{redirect}/"),
         ],
         "",
     );
     let v: serde_json::Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
     assert_eq!(v["complete"], true, "{v:#}");
-    let ids: Vec<&str> = v["findings"]
+    let found: Vec<String> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| format!("{} {}", f["id"], f["message"]))
+        .collect();
+    assert!(found.is_empty(), "{found:#?}");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+struct Nginx(std::process::Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A deliberately misconfigured nginx: TLS 1.0-1.2 with every suite OpenSSL has, a
+/// 1024-bit SHA-1 self-signed certificate for another name that expires in five days,
+/// version headers, a loose cookie, reflected CORS with credentials, a plain-HTTP
+/// port that does not redirect, and a second TLS port that speaks only TLS 1.0.
+fn misconfigured_nginx(dir: &Path) -> (Nginx, u16, u16, u16) {
+    let (tls, plain, old) = (free_port(), free_port(), free_port());
+    let d = dir.display();
+    let cert = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:1024", "-sha1", "-days", "5", "-nodes",
+        ])
+        .args(["-subj", "/CN=wrong.example"])
+        .arg("-keyout")
+        .arg(dir.join("key.pem"))
+        .arg("-out")
+        .arg(dir.join("cert.pem"))
+        .output()
+        .expect("run openssl (apt-get install openssl)");
+    assert!(
+        cert.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cert.stderr)
+    );
+    std::fs::create_dir_all(dir.join("tmp")).expect("tmp");
+    let conf = format!(
+        r#"worker_processes 1;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/tmp/body;
+  proxy_temp_path {d}/tmp/proxy;
+  fastcgi_temp_path {d}/tmp/fastcgi;
+  uwsgi_temp_path {d}/tmp/uwsgi;
+  scgi_temp_path {d}/tmp/scgi;
+  server_tokens on;
+  ssl_certificate {d}/cert.pem;
+  ssl_certificate_key {d}/key.pem;
+  ssl_ciphers 'ALL:@SECLEVEL=0';
+  server {{
+    listen 127.0.0.1:{tls} ssl;
+    ssl_protocols TLSv1 TLSv1.1 TLSv1.2;
+    location / {{
+      add_header X-Powered-By "PHP/7.4.3";
+      add_header Set-Cookie "PHPSESSID=abc; Path=/";
+      add_header Access-Control-Allow-Origin $http_origin;
+      add_header Access-Control-Allow-Credentials true;
+      return 200 "ok";
+    }}
+  }}
+  server {{
+    listen 127.0.0.1:{old} ssl;
+    ssl_protocols TLSv1;
+    location / {{ return 200 "old"; }}
+  }}
+  server {{
+    listen 127.0.0.1:{plain};
+    location / {{ return 200 "plain"; }}
+  }}
+}}
+"#
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).expect("nginx.conf");
+    let child = Command::new("nginx")
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .arg("-p")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run nginx (apt-get install nginx)");
+    let nginx = Nginx(child);
+    for p in [tls, plain, old] {
+        wait_for_port(p);
+    }
+    (nginx, tls, plain, old)
+}
+
+#[test]
+fn https_audit_of_a_misconfigured_nginx_reports_each_problem() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_nginx, tls, plain, old) = misconfigured_nginx(dir.path());
+    let out = audit(
+        dir.path(),
+        &[
+            "https",
+            &format!("https://127.0.0.1:{tls}/"),
+            "--format",
+            "json",
+            "--http-url",
+            &format!("http://127.0.0.1:{plain}/"),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["complete"], true, "{v:#}");
+    let ids: std::collections::BTreeSet<&str> = v["findings"]
         .as_array()
         .expect("findings")
         .iter()
         .filter_map(|f| f["id"].as_str())
         .collect();
-    // The quickstart's development certificate is self-signed, so trust findings
-    // (HTTPS-012) are expected; TLS versions, suites and headers must be clean.
     for id in [
         "HTTPS-001",
         "HTTPS-002",
         "HTTPS-003",
+        "HTTPS-010",
+        "HTTPS-011",
+        "HTTPS-012",
+        "HTTPS-013",
+        "HTTPS-014",
         "HTTPS-020",
+        "HTTPS-021",
         "HTTPS-023",
+        "HTTPS-024",
+        "HTTPS-025",
+        "HTTPS-026",
+        "HTTPS-027",
+        "HTTPS-030",
+        "HTTPS-031",
+        "HTTPS-032",
         "HTTPS-040",
+        "HTTPS-050",
     ] {
-        assert!(
-            !ids.contains(&id),
-            "{id} reported against the gateway: {v:#}"
-        );
+        assert!(ids.contains(id), "{id} not reported: {ids:?}");
     }
+
+    // A server that speaks only TLS 1.0: no modern handshake (an incomplete scan,
+    // since no headers could be read), yet the old version is still reported.
+    let out = audit(
+        dir.path(),
+        &[
+            "https",
+            &format!("https://127.0.0.1:{old}/"),
+            "--format",
+            "json",
+            "--http-url",
+            &format!("http://127.0.0.1:{plain}/"),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let old_ids: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(old_ids.contains(&"HTTPS-001"), "{v:#}");
 }

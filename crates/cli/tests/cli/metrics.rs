@@ -10,16 +10,7 @@ const PASSWORD: &str = "correct horse battery staple";
 /// Adds `admin_listen` on a free port to the environment's config.
 pub fn with_admin(env: &Env) -> u16 {
     let port = free_port();
-    let text = std::fs::read_to_string(env.config_path()).expect("config");
-    std::fs::write(
-        env.config_path(),
-        text.replacen(
-            "[server]\n",
-            &format!("[server]\nadmin_listen = \"127.0.0.1:{port}\"\n"),
-            1,
-        ),
-    )
-    .expect("config");
+    env.add_server_keys(&format!("admin_listen = \"127.0.0.1:{port}\"\n"));
     port
 }
 

@@ -31,13 +31,9 @@ fn s_client(port: u16, args: &[&str]) -> (bool, String) {
 fn protocol_versions_suites_hsts_and_redirect() {
     let redirect_port = free_port();
     let env = Env::new(Db::Sqlite);
-    let text = std::fs::read_to_string(env.config_path()).expect("config");
-    let text = text.replacen(
-        "[server]\n",
-        &format!("[server]\nhttp_redirect_listen = \"127.0.0.1:{redirect_port}\"\n"),
-        1,
-    );
-    std::fs::write(env.config_path(), text).expect("config");
+    env.add_server_keys(&format!(
+        "http_redirect_listen = \"127.0.0.1:{redirect_port}\"\n"
+    ));
     let server = env.start_server();
     wait_for_port(redirect_port);
     let port = server.port;

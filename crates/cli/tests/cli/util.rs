@@ -103,6 +103,14 @@ impl Env {
         std::fs::write(self.config_path(), text).expect("write config");
     }
 
+    /// Adds `key = value` lines (newline-terminated) to the `[server]` table of the
+    /// config file.
+    pub fn add_server_keys(&self, lines: &str) {
+        let text = std::fs::read_to_string(self.config_path()).expect("config");
+        let text = text.replacen("[server]\n", &format!("[server]\n{lines}"), 1);
+        std::fs::write(self.config_path(), text).expect("config");
+    }
+
     /// A `centinela` command with `--config` set.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_centinela"));
