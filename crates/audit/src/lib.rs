@@ -19,6 +19,7 @@ pub mod finding;
 pub mod https;
 pub mod k8s;
 pub mod mysql;
+mod par;
 pub mod progress;
 pub mod render;
 pub mod report;

@@ -121,20 +121,32 @@ impl Report {
             .collect()
     }
 
-    /// Stable order for output: by artifact, line, column, then rule id.
+    /// Stable order for output: by artifact, line, column, then rule id. Compares by
+    /// reference: a scan of thousands of files sorts hundreds of thousands of findings.
     pub fn sort(&mut self) {
-        let key = |f: &Finding| {
+        type Key<'f> = (
+            &'f str,
+            Option<u32>,
+            Option<u32>,
+            &'f str,
+            Option<&'f str>,
+            &'f str,
+        );
+        fn key(f: &Finding) -> Key<'_> {
             (
-                f.location.artifact.clone(),
+                f.location.artifact.as_str(),
                 f.location.line,
                 f.location.column,
                 f.rule.id,
-                f.location.object.clone(),
-                f.message.clone(),
+                f.location.object.as_deref(),
+                f.message.as_str(),
             )
-        };
-        self.findings.sort_by_key(key);
-        self.suppressed.sort_by_key(|(f, _)| key(f));
+        }
+        fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+            key(a).cmp(&key(b))
+        }
+        self.findings.sort_by(order);
+        self.suppressed.sort_by(|(a, _), (b, _)| order(a, b));
         self.findings.dedup();
     }
 

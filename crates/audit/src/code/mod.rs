@@ -104,7 +104,7 @@ pub fn scan(paths: &[PathBuf]) -> Report {
     }
     // Files are independent: parse them on every core, then merge in the walk's
     // order so the output does not depend on scheduling.
-    for part in parallel_map(&files, |(path, lang)| scan_file(path, *lang)) {
+    for part in crate::par::map(&files, |(path, lang)| scan_file(path, *lang)) {
         report.findings.extend(part.findings);
         report.errors.extend(part.errors);
         report.scanned += part.scanned;
@@ -133,37 +133,6 @@ fn scan_file(path: &Path, lang: Lang) -> Report {
         Err(e) => report.error(shown, e),
     }
     report
-}
-
-/// `f` over `items` on up to one thread per core, results in the items' order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(items.len().max(1));
-    let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        out.push((i, f(item)));
-                    }
-                    out
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            // A worker only panics if scanning panicked; that is a bug to surface.
-            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
 }
 
 fn scan_source(path: &str, lang: Lang, text: &str, report: &mut Report) {

@@ -185,13 +185,16 @@ pub fn scan_inputs(
     let mut namespace_objs: BTreeMap<String, Location> = BTreeMap::new();
     let mut policy_ns: BTreeSet<String> = BTreeSet::new();
 
-    for input in inputs {
+    // Parsing is most of the work and each file stands alone: done on every core.
+    // The checks then run in order, since namespaces and RBAC span files.
+    let parsed = crate::par::map(inputs, |input| yaml::parse(&input.text));
+    for (input, docs) in inputs.iter().zip(parsed) {
         progress.set_message(input.name.clone());
         report.scanned += 1;
         report
             .inline_ignores
             .extend(suppress::scan_inline(&input.name, &input.text));
-        let docs = match yaml::parse(&input.text) {
+        let docs = match docs {
             Ok(d) => d,
             Err(e) => {
                 report.error(

@@ -132,15 +132,14 @@ fn finish(mut report: Report, out: Out, extra: Extra) -> anyhow::Result<ExitCode
     let mut buf: Vec<u8> = Vec::new();
     match out.format {
         Format::Json => {
-            let mut value = render::json::to_value(&report);
+            let mut extra = Vec::new();
             if let Some(w) = &who_can {
-                value["who_can"] = serde_json::to_value(w)?;
+                extra.push(("who_can", serde_json::to_value(w)?));
             }
             if let Some(card) = &scorecard {
-                value["scorecard"] = card.to_json();
+                extra.push(("scorecard", card.to_json()));
             }
-            serde_json::to_writer_pretty(&mut buf, &value)?;
-            buf.push(b'\n');
+            render::json::render_with(&report, &extra, &mut buf)?;
         }
         format => {
             let color = out.opts.output.is_none()
