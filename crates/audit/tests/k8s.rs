@@ -178,3 +178,35 @@ fn inline_ignores_apply_and_need_a_reason() {
         "the CNI agent needs the host network"
     );
 }
+
+#[test]
+fn every_workload_kind_and_the_newer_checks() {
+    let (report, _) = k8s::scan(&[fixture("bad/more.yaml")], &Options::default(), false);
+    assert!(report.is_complete(), "{:?}", report.errors);
+    let has = |id: &str, object: &str, text: &str| {
+        report.findings.iter().any(|f| {
+            f.rule.id == id
+                && f.location
+                    .object
+                    .as_deref()
+                    .is_some_and(|o| o.starts_with(object))
+                && f.message.contains(text)
+        })
+    };
+    assert!(has("K8S-034", "StatefulSet data/db", "port 22"));
+    assert!(has("K8S-026", "DaemonSet data/agent", "hostProcess"));
+    assert!(has("K8S-001", "Job data/migrate", "privileged"));
+    assert!(has("K8S-007", "ReplicaSet data/legacy", "SYS_PTRACE"));
+    assert!(has("K8S-017", "ReplicaSet data/legacy", ""));
+    // The wildcard covers one label: shop.example.com, not example.com or a deeper name.
+    assert!(!has("K8S-033", "Ingress data/shop", "`shop.example.com`"));
+    assert!(has("K8S-033", "Ingress data/shop", "`example.com`"));
+    assert!(has(
+        "K8S-033",
+        "Ingress data/shop",
+        "`admin.shop.example.com`"
+    ));
+    assert!(has("K8S-109", "Role data/deployer", "deployments, jobs"));
+    // The digest-pinned image of the DaemonSet is not reported as unpinned.
+    assert!(!has("K8S-018", "DaemonSet data/agent", ""));
+}

@@ -49,7 +49,13 @@ async fn bad_accounts_are_each_reported() {
     let superp = format!("'cn_super_{tag}'@'localhost'");
     let grant = format!("'cn_grant_{tag}'@'localhost'");
     let all = format!("'cn_all_{tag}'@'localhost'");
+    let process = format!("'cn_proc_{tag}'@'localhost'");
+    let remote_root = format!("'root'@'cn-remote-{tag}.invalid'");
+    let old = format!("'cn_old_{tag}'@'localhost'");
     let _cleanup = Accounts(vec![
+        process.clone(),
+        remote_root.clone(),
+        old.clone(),
         empty.clone(),
         anyhost.clone(),
         anon.clone(),
@@ -79,6 +85,17 @@ async fn bad_accounts_are_each_reported() {
         "CREATE USER {all} IDENTIFIED BY 'Long-enough-pass-1'"
     ));
     admin(&format!("GRANT ALL PRIVILEGES ON *.* TO {all}"));
+    admin(&format!(
+        "CREATE USER {process} IDENTIFIED BY 'Long-enough-pass-1'"
+    ));
+    admin(&format!("GRANT PROCESS ON *.* TO {process}"));
+    admin(&format!(
+        "CREATE USER {remote_root} IDENTIFIED BY 'Long-enough-pass-1'"
+    ));
+    // A pre-4.1 password hash: 16 hex digits, crackable in seconds.
+    admin(&format!(
+        "CREATE USER {old} IDENTIFIED VIA mysql_old_password USING '378b243e220ca493'"
+    ));
 
     let report = mysql::scan(ROOT_URL, None).await;
     assert!(report.is_complete(), "{:?}", report.errors);
@@ -101,11 +118,30 @@ async fn bad_accounts_are_each_reported() {
     assert!(has("MYSQL-025", &superp), "{listing:#?}");
     assert!(has("MYSQL-028", &grant), "{listing:#?}");
     assert!(has("MYSQL-024", &all), "{listing:#?}");
+    assert!(has("MYSQL-027", &process), "{listing:#?}");
+    assert!(has("MYSQL-023", &remote_root), "{listing:#?}");
+    assert!(has("MYSQL-029", &old), "{listing:#?}");
+    // The machine's own root@localhost is a local administrator, not remote root.
+    assert!(!has("MYSQL-023", "'root'@'localhost'"), "{listing:#?}");
     assert!(
         !has("MYSQL-020", &file),
         "an account with a password is not reported as empty"
     );
-    // Server settings are always judged (whatever this machine's values are).
+    // Server settings: the test machine runs MariaDB as Debian ships it plus the
+    // `test` database the suites use, so these are known to be reported here.
+    for (id, setting) in [
+        ("MYSQL-001", "require_secure_transport"),
+        ("MYSQL-014", "database test"),
+    ] {
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.rule.id == id && f.location.object.as_deref() == Some(setting)),
+            "{id} {setting}: {listing:#?}"
+        );
+    }
+    // Every finding names the audited server.
     assert!(report
         .findings
         .iter()

@@ -244,6 +244,7 @@ pub fn scan_inputs(
                         .or_insert_with(|| obj.loc(root.get("kind").unwrap_or(root), None));
                 }
                 "Service" => workload::check_service(&obj, &mut found),
+                "Ingress" => workload::check_ingress(&obj, &mut found),
                 "Role" | "ClusterRole" => {
                     rbac::check_role(&obj, &mut found);
                     roles.push(rbac::role_def(&obj));

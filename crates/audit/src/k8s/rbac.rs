@@ -98,6 +98,31 @@ pub fn check_role(obj: &Obj<'_>, out: &mut Vec<Finding>) {
                 ));
             }
         }
+        const POD_MAKERS: &[&str] = &[
+            "pods",
+            "deployments",
+            "daemonsets",
+            "statefulsets",
+            "replicasets",
+            "replicationcontrollers",
+            "jobs",
+            "cronjobs",
+        ];
+        if grants(&verbs, "create")
+            && !resources.iter().any(|r| r == "*")
+            && resources.iter().any(|r| POD_MAKERS.contains(&r.as_str()))
+        {
+            let which: Vec<&str> = resources
+                .iter()
+                .map(String::as_str)
+                .filter(|r| POD_MAKERS.contains(r))
+                .collect();
+            out.push(Finding::new(
+                &RBAC_CREATE_PODS,
+                at(resources_node),
+                format!("the rule can create {}", which.join(", ")),
+            ));
+        }
         for verb in ["escalate", "bind", "impersonate"] {
             if verbs.iter().any(|v| v == verb) {
                 out.push(Finding::new(

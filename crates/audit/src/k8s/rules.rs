@@ -161,6 +161,14 @@ rule!(LOAD_BALANCER, "K8S-032", Medium, A6SecurityMisconfiguration,
     "LoadBalancer Service",
     "A LoadBalancer Service exposes the workload outside the cluster, often to the internet, without the ingress's controls.",
     "Use a ClusterIP Service behind the ingress, or restrict `loadBalancerSourceRanges`.");
+rule!(INGRESS_NO_TLS, "K8S-033", Medium, A3SensitiveDataExposure,
+    "Ingress without TLS",
+    "An Ingress host not listed under `spec.tls` is served over plain HTTP: credentials, session cookies and personal data cross the network readable and changeable.",
+    "Add a `spec.tls` entry (with a certificate Secret, e.g. from cert-manager) covering every host of the Ingress.");
+rule!(SSH_PORT, "K8S-034", Low, A6SecurityMisconfiguration,
+    "Container exposes SSH",
+    "A container listening on port 22 runs an SSH daemon: a second way in, with its own credentials, that bypasses the cluster's access control and audit.",
+    "Remove the SSH server from the image; use `kubectl exec` (governed by RBAC and audited) for debugging.");
 
 rule!(RBAC_WILDCARD_VERB, "K8S-101", High, A5BrokenAccessControl,
     "Wildcard verb in RBAC rule",
@@ -195,6 +203,10 @@ rule!(
     "Access to nodes/proxy reaches the kubelet API, which can run commands in any pod on the node.",
     "Remove `nodes/proxy` from the role."
 );
+rule!(RBAC_CREATE_PODS, "K8S-109", High, A5BrokenAccessControl,
+    "RBAC rule can create pods",
+    "Whoever can create pods, or the workloads that make them (Deployments, Jobs, ...), can run any image with any service account and volume in the namespace: read its Secrets, act as its service accounts and, without Pod Security admission, take the node.",
+    "Grant workload creation only to deploy pipelines; enforce Pod Security admission (`restricted`) on the namespace.");
 rule!(RBAC_ANONYMOUS, "K8S-108", Critical, A5BrokenAccessControl,
     "Binding to anonymous or all users",
     "A binding to `system:anonymous` or `system:unauthenticated` grants the role to anyone who can reach the API server; `system:authenticated` grants it to every identity of the cluster, service accounts included.",
@@ -231,6 +243,8 @@ pub static RULES: &[&Rule] = &[
     &NO_NETWORK_POLICY,
     &NODE_PORT,
     &LOAD_BALANCER,
+    &INGRESS_NO_TLS,
+    &SSH_PORT,
     &RBAC_WILDCARD_VERB,
     &RBAC_WILDCARD_RESOURCE,
     &RBAC_CLUSTER_ADMIN,
@@ -239,4 +253,5 @@ pub static RULES: &[&Rule] = &[
     &RBAC_ESCALATE,
     &RBAC_NODE_PROXY,
     &RBAC_ANONYMOUS,
+    &RBAC_CREATE_PODS,
 ];

@@ -294,6 +294,14 @@ fn check_container(
         ));
         pss.baseline.push(format!("privileged container `{name}`"));
     }
+    if effective(c, pod, "windowsOptions")
+        .and_then(|w| w.get("hostProcess"))
+        .and_then(Node::as_bool)
+        == Some(true)
+    {
+        pss.baseline
+            .push(format!("Windows hostProcess container `{name}`"));
+    }
     let ape = sc.and_then(|s| s.get("allowPrivilegeEscalation"));
     if ape.and_then(Node::as_bool) != Some(false) {
         out.push(Finding::new(
@@ -385,8 +393,15 @@ fn check_container(
         }
     }
 
-    // Host ports.
+    // Host ports and SSH.
     for port in c.get("ports").map(Node::as_seq).unwrap_or_default() {
+        if let Some(p) = port.get("containerPort").filter(|n| n.as_i64() == Some(22)) {
+            out.push(Finding::new(
+                &SSH_PORT,
+                at(p),
+                format!("container `{name}` listens on port 22 (SSH)"),
+            ));
+        }
         if let Some(hp) = port
             .get("hostPort")
             .filter(|n| n.as_i64().is_some_and(|p| p != 0))
@@ -626,6 +641,56 @@ fn image_parts(image: &str) -> (Option<&str>, bool) {
 }
 
 /// Services exposed outside the cluster.
+/// An Ingress must serve every host it routes over TLS.
+pub fn check_ingress(obj: &Obj<'_>, out: &mut Vec<Finding>) {
+    let Some(spec) = obj.root.get("spec") else {
+        return;
+    };
+    let tls_hosts: Vec<String> = spec
+        .get("tls")
+        .map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|t| t.get("hosts").map(Node::str_list).unwrap_or_default())
+        .collect();
+    let has_tls = spec.get("tls").is_some_and(|t| !t.as_seq().is_empty());
+    let rules = spec.get("rules").map(Node::as_seq).unwrap_or_default();
+    if rules.is_empty() && !has_tls {
+        out.push(Finding::new(
+            &INGRESS_NO_TLS,
+            obj.loc(spec, None),
+            "the Ingress has no `spec.tls`",
+        ));
+    }
+    for rule in rules {
+        let host = rule.get("host").and_then(Node::as_str);
+        let covered = match host {
+            Some(h) => tls_hosts.iter().any(|t| t == h || wildcard_covers(t, h)),
+            // A rule for every host is covered only by a TLS entry without hosts.
+            None => has_tls && tls_hosts.is_empty(),
+        };
+        if !covered {
+            out.push(Finding::new(
+                &INGRESS_NO_TLS,
+                obj.loc(rule.get("host").unwrap_or(rule), None),
+                match host {
+                    Some(h) => format!("host `{h}` is not covered by `spec.tls`"),
+                    None => "a rule for any host is not covered by `spec.tls`".to_owned(),
+                },
+            ));
+        }
+    }
+}
+
+/// `*.example.com` covers `shop.example.com` (one label), not `example.com`.
+fn wildcard_covers(pattern: &str, host: &str) -> bool {
+    pattern.strip_prefix("*.").is_some_and(|suffix| {
+        host.strip_suffix(suffix)
+            .and_then(|l| l.strip_suffix('.'))
+            .is_some_and(|label| !label.is_empty() && !label.contains('.'))
+    })
+}
+
 pub fn check_service(obj: &Obj<'_>, out: &mut Vec<Finding>) {
     let Some(t) = obj.root.path(&["spec", "type"]) else {
         return;
