@@ -210,3 +210,21 @@ fn every_workload_kind_and_the_newer_checks() {
     // The digest-pinned image of the DaemonSet is not reported as unpinned.
     assert!(!has("K8S-018", "DaemonSet data/agent", ""));
 }
+
+#[test]
+fn huge_files_are_refused_without_reading_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let huge = dir.path().join("huge.yaml");
+    // Sparse: the size check must refuse it before any byte is read.
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len(k8s::MAX_FILE_BYTES + 1))
+        .expect("sparse file");
+    let (report, _) = k8s::scan(&[huge, fixture("good")], &Options::default(), false);
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert!(
+        report.errors[0].message.contains("larger than"),
+        "{:?}",
+        report.errors
+    );
+    assert_eq!(report.scanned, 1);
+}
