@@ -10,6 +10,7 @@
 //! from elsewhere is not guessed at.
 
 pub mod rules;
+mod templates;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -43,6 +44,8 @@ enum Lang {
     JavaScript,
     TypeScript,
     Tsx,
+    /// Jinja2 / Django templates (and HTML that may be one).
+    Template,
 }
 
 /// True for the files `audit code` reads (by extension).
@@ -56,6 +59,7 @@ fn lang_of(path: &Path) -> Option<Lang> {
         "js" | "jsx" | "mjs" | "cjs" => Some(Lang::JavaScript),
         "ts" | "mts" | "cts" => Some(Lang::TypeScript),
         "tsx" => Some(Lang::Tsx),
+        "html" | "htm" | "jinja" | "jinja2" | "j2" | "djhtml" => Some(Lang::Template),
         _ => None,
     }
 }
@@ -136,8 +140,17 @@ fn scan_file(path: &Path, lang: Lang) -> Report {
 }
 
 fn scan_source(path: &str, lang: Lang, text: &str, report: &mut Report) {
+    if lang == Lang::Template {
+        report.scanned += 1;
+        report
+            .inline_ignores
+            .extend(suppress::scan_inline(path, text));
+        templates::scan(path, text, &mut report.findings);
+        return;
+    }
     let mut parser = Parser::new();
     let language: tree_sitter::Language = match lang {
+        Lang::Template => return,
         Lang::Python => tree_sitter_python::LANGUAGE.into(),
         Lang::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
         Lang::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),

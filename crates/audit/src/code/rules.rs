@@ -29,7 +29,7 @@ rule!(DESERIALIZATION, "CODE-003", Critical, A8InsecureDeserialization,
     "Use a data-only format (JSON with a schema, `yaml.safe_load`); never evaluate received text as code.");
 rule!(XSS, "CODE-004", High, A7Xss,
     "Unescaped data written into HTML",
-    "innerHTML/outerHTML/insertAdjacentHTML/document.write, React `dangerouslySetInnerHTML`, `Markup`/`mark_safe` or Jinja2 `autoescape=False`, or `res.send` of request data put markup from data into the page, where it runs as script.",
+    "innerHTML/outerHTML/insertAdjacentHTML/document.write, React `dangerouslySetInnerHTML`, `Markup`/`mark_safe`, Jinja2 `autoescape=False`, a template's `|safe` on a variable or `{% autoescape off %}` block, or `res.send` of request data put markup from data into the page, where it runs as script.",
     "Write text, not markup (`textContent`, JSX children, autoescaping templates); when HTML is needed, sanitise it with a maintained sanitiser (DOMPurify, bleach).");
 rule!(COMMAND, "CODE-005", Critical, A1Injection,
     "Shell command built from data",

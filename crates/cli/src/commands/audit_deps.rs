@@ -46,7 +46,8 @@ pub struct AllArgs {
 /// `audit code`.
 #[derive(Debug, Args)]
 pub struct CodeArgs {
-    /// Source files, or directories to search for .py/.js/.jsx/.ts/.tsx/.mjs/.cjs.
+    /// Source files, or directories to search for .py/.js/.jsx/.ts/.tsx/.mjs/.cjs and
+    /// Jinja2/Django templates (.html/.jinja/.j2).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
