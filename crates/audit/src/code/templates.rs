@@ -28,9 +28,7 @@ fn tags(text: &str) -> impl Iterator<Item = (usize, &str, bool)> + '_ {
             }
         };
         let body_start = start + 2;
-        let Some(len) = text.get(body_start..).and_then(|r| r.find(close)) else {
-            return None;
-        };
+        let len = text.get(body_start..).and_then(|r| r.find(close))?;
         at = body_start + len + 2;
         let body = text.get(body_start..body_start + len)?;
         return Some((
