@@ -30,6 +30,9 @@ pub struct ServeArgs {
     /// HTTPS address to listen on, instead of `server.listen`.
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
+    /// Admin address (/metrics, /healthz, /readyz), instead of `server.admin_listen`.
+    #[arg(long)]
+    pub admin_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -191,6 +191,10 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// A connection with nothing in flight for this long is closed.
     pub idle_timeout: Duration,
+    /// Longest time to receive a request body the gateway reads before forwarding
+    /// (for inspection and ownership checks); a client that trickles its body is
+    /// answered 408 here.
+    pub body_read_timeout: Duration,
     /// Largest request head in bytes.
     pub max_header_bytes: usize,
     /// Most request header fields.
@@ -557,6 +561,7 @@ struct RawServer {
     trusted_proxies: Sp<Vec<String>>,
     header_read_timeout: Sp<String>,
     idle_timeout: Sp<String>,
+    body_read_timeout: Sp<String>,
     max_header_bytes: Sp<i64>,
     max_headers: Sp<i64>,
 }
@@ -877,6 +882,11 @@ impl Validator<'_> {
             "server.idle_timeout",
             Duration::from_secs(60),
         );
+        let body_read_timeout = self.duration(
+            &raw.body_read_timeout,
+            "server.body_read_timeout",
+            Duration::from_secs(30),
+        );
         let max_header_bytes = self.field(
             &raw.max_header_bytes,
             "server.max_header_bytes",
@@ -895,6 +905,7 @@ impl Validator<'_> {
             trusted_proxies,
             header_read_timeout,
             idle_timeout,
+            body_read_timeout,
             max_header_bytes,
             max_headers,
         }

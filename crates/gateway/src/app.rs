@@ -83,6 +83,8 @@ pub struct GatewayParts {
     pub metrics: Option<Arc<Metrics>>,
     /// Addresses refused by automatic responses.
     pub blocklist: Option<Arc<crate::alerting::Blocklist>>,
+    /// Longest time to receive a body the gateway must read before forwarding.
+    pub body_read_timeout: std::time::Duration,
 }
 
 #[derive(Debug)]
@@ -100,6 +102,40 @@ struct Inner {
     audit: Option<AuditSink>,
     metrics: Option<Arc<Metrics>>,
     blocklist: Option<Arc<crate::alerting::Blocklist>>,
+    body_read_timeout: std::time::Duration,
+}
+
+/// Why a request body could not be read.
+enum BodyRead {
+    TooLarge,
+    TooSlow,
+}
+
+impl BodyRead {
+    fn response(&self, too_large: &'static str) -> Response<Body> {
+        match self {
+            Self::TooLarge => problem(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", too_large),
+            Self::TooSlow => problem(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request body did not arrive in time; send it again",
+            ),
+        }
+    }
+}
+
+/// Reads a body of at most `limit` bytes within `deadline`: a client that trickles
+/// its body (slowloris on the body) holds the request no longer than that.
+async fn read_bounded(
+    b: Incoming,
+    limit: usize,
+    deadline: std::time::Duration,
+) -> Result<Bytes, BodyRead> {
+    match tokio::time::timeout(deadline, Limited::new(b, limit).collect()).await {
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+        Ok(Err(_)) => Err(BodyRead::TooLarge),
+        Err(_) => Err(BodyRead::TooSlow),
+    }
 }
 
 impl Gateway {
@@ -121,6 +157,7 @@ impl Gateway {
                 audit: parts.audit,
                 metrics: parts.metrics,
                 blocklist: parts.blocklist,
+                body_read_timeout: parts.body_read_timeout,
             }),
         }
     }
@@ -334,14 +371,10 @@ impl Gateway {
                     "internal error",
                 );
             };
-            let Ok(collected) = Limited::new(b, MAX_POLICY_BODY).collect().await else {
-                return problem(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    "this request's body must be JSON of at most 1 MiB",
-                );
+            let bytes = match read_bounded(b, MAX_POLICY_BODY, inner.body_read_timeout).await {
+                Ok(bytes) => bytes,
+                Err(e) => return e.response("this request's body must be JSON of at most 1 MiB"),
             };
-            let bytes = collected.to_bytes();
             let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
                 return problem(
                     StatusCode::BAD_REQUEST,
@@ -399,12 +432,10 @@ impl Gateway {
                             body = Some(b);
                         } else {
                             let limit = route.inspect.limits.max_body_bytes;
-                            match Limited::new(b, limit).collect().await {
-                                Ok(c) => buffered = Some(c.to_bytes()),
-                                Err(_) => {
-                                    return problem(
-                                        StatusCode::PAYLOAD_TOO_LARGE,
-                                        "body_too_large",
+                            match read_bounded(b, limit, inner.body_read_timeout).await {
+                                Ok(bytes) => buffered = Some(bytes),
+                                Err(e) => {
+                                    return e.response(
                                         "the request body is larger than this route accepts",
                                     )
                                 }

@@ -227,6 +227,9 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let arg: &ConfigArg = &args.cfg;
     let mut cfg = context::load_config(arg)?;
+    if let Some(admin) = args.admin_listen {
+        cfg.server.admin_listen = Some(admin);
+    }
     if let Some(listen) = args.listen {
         cfg.server.listen = listen;
     }
@@ -290,6 +293,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         audit: Some(audit.clone()),
         metrics: Some(Arc::clone(&metrics)),
         blocklist,
+        body_read_timeout: cfg.server.body_read_timeout,
     });
     if let Some(addr) = cfg.server.admin_listen {
         let listener = TcpListener::bind(addr)

@@ -109,3 +109,29 @@ async fn metrics_count_requests_logins_blocks_and_denials() {
         assert_eq!(r.status().as_u16(), want, "{path}");
     }
 }
+
+/// `serve --listen` and `--admin-listen` override the config file's addresses.
+#[tokio::test]
+async fn listen_flags_override_the_config() {
+    let env = Env::new(Db::Sqlite);
+    let (https, admin) = (free_port(), free_port());
+    let server = env.start_server_with(
+        &[
+            "--listen",
+            &format!("127.0.0.1:{https}"),
+            "--admin-listen",
+            &format!("127.0.0.1:{admin}"),
+        ],
+        https,
+    );
+    crate::util::wait_for_port(admin);
+    let health = reqwest::get(format!("http://127.0.0.1:{admin}/healthz"))
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), StatusCode::OK);
+    let c = crate::login::client(&env);
+    let index = c.get(server.base()).send().await.expect("index");
+    assert_eq!(index.status(), StatusCode::OK);
+    // The config's own HTTPS port is not opened.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", env.https_port)).is_err());
+}

@@ -73,3 +73,58 @@ async fn upstream_response_and_header_read_timeouts() {
     );
     drop(stdin);
 }
+
+/// A client that sends its head at once and then trickles the body (slowloris on the
+/// body) is answered 408 after `server.body_read_timeout`, and nothing is forwarded.
+#[tokio::test]
+async fn trickled_request_bodies_are_cut() {
+    let env = Env::with_extra(
+        Db::Sqlite,
+        "[[route]]\nname = \"upload\"\npath = \"/upload\"\nupstream = \"demo\"\nmethods = [\"POST\"]\n\
+         [[route.allow]]\nanyone = true\n",
+    );
+    env.add_server_keys("body_read_timeout = \"2s\"\n");
+    let server = env.start_server();
+    let mut child = std::process::Command::new("openssl")
+        .args(["s_client", "-quiet", "-connect"])
+        .arg(format!("127.0.0.1:{}", server.port))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(
+            b"POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n\
+              Content-Length: 1000\r\n\r\nonly a few bytes",
+        )
+        .expect("write");
+    stdin.flush().expect("flush");
+    let started = Instant::now();
+    // Keep dripping a byte a second, well inside any per-read idle timer.
+    let dripper = std::thread::spawn(move || {
+        for _ in 0..10 {
+            std::thread::sleep(Duration::from_secs(1));
+            if stdin.write_all(b"x").and_then(|()| stdin.flush()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut out = Vec::new();
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&out).contains("\r\n\r\n") {
+        match stdout.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    let took = started.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = dripper.join();
+    let head = String::from_utf8_lossy(&out);
+    assert!(head.starts_with("HTTP/1.1 408"), "{head}");
+    assert!(took < Duration::from_secs(8), "answered after {took:?}");
+}

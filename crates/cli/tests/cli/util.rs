@@ -164,6 +164,12 @@ impl Env {
 
     /// Starts `centinela serve` and the demo upstream, waiting until both listen.
     pub fn start_server(&self) -> Server {
+        self.start_server_with(&[], self.https_port)
+    }
+
+    /// Starts `serve` with extra arguments; `https_port` is where it will listen
+    /// (the config's, unless the arguments say `--listen`).
+    pub fn start_server_with(&self, args: &[&str], https_port: u16) -> Server {
         let upstream = Command::new(env!("CARGO_BIN_EXE_centinela"))
             .args(["demo-upstream", "--listen"])
             .arg(format!("127.0.0.1:{}", self.upstream_port))
@@ -173,8 +179,10 @@ impl Env {
             .expect("spawn demo upstream");
         wait_for_port(self.upstream_port);
         let log = std::fs::File::create(self.path().join("server.log")).expect("log file");
+        let mut serve = vec!["serve"];
+        serve.extend_from_slice(args);
         let gateway = self
-            .cmd(&["serve"])
+            .cmd(&serve)
             .stdout(log.try_clone().expect("clone"))
             .stderr(log)
             .spawn()
@@ -182,10 +190,10 @@ impl Env {
         let mut server = Server {
             gateway,
             upstream,
-            port: self.https_port,
+            port: https_port,
             log: self.path().join("server.log"),
         };
-        if !try_wait_for_port(self.https_port, Duration::from_secs(30)) {
+        if !try_wait_for_port(https_port, Duration::from_secs(30)) {
             let _ = server.gateway.kill();
             panic!("gateway did not start:\n{}", server.log_text());
         }

@@ -25,6 +25,9 @@ pub const SESSION_COOKIE: &str = "__Host-centinela";
 pub const CSRF_COOKIE: &str = "__Host-centinela-csrf";
 /// Largest login/API body read.
 const MAX_FORM_BYTES: usize = 16 * 1024;
+/// Longest wait for a login or account form (at most 16 KiB): a client that
+/// trickles one holds the request no longer than this.
+const FORM_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Prefix of every path the gateway answers itself.
 pub const PREFIX: &str = "/_centinela";
 
@@ -176,15 +179,19 @@ where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    Limited::new(body, MAX_FORM_BYTES)
-        .collect()
-        .await
-        .map(http_body_util::Collected::to_bytes)
-        .map_err(|_| {
-            AuthError::BadInput(format!(
-                "the request body is larger than {MAX_FORM_BYTES} bytes or was cut off"
-            ))
-        })
+    let read = tokio::time::timeout(
+        FORM_READ_TIMEOUT,
+        Limited::new(body, MAX_FORM_BYTES).collect(),
+    );
+    match read.await {
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+        Ok(Err(_)) => Err(AuthError::BadInput(format!(
+            "the request body is larger than {MAX_FORM_BYTES} bytes or was cut off"
+        ))),
+        Err(_) => Err(AuthError::BadInput(
+            "the request body did not arrive in time; send it again".to_owned(),
+        )),
+    }
 }
 
 fn form_fields(body: &[u8]) -> Result<std::collections::HashMap<String, String>, AuthError> {
