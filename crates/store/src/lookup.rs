@@ -73,6 +73,17 @@ impl AppLookups {
                         .max_connections(8)
                         .acquire_timeout(Duration::from_secs(3))
                         .test_before_acquire(true)
+                        // Defence in depth behind the load-time check of the query:
+                        // the session itself refuses writes, whatever the account's
+                        // grants are.
+                        .after_connect(|conn, _| {
+                            Box::pin(async move {
+                                sqlx::query("SET SESSION TRANSACTION READ ONLY")
+                                    .execute(&mut *conn)
+                                    .await
+                                    .map(|_| ())
+                            })
+                        })
                         .connect_lazy(&url)
                         .map_err(|e| {
                             StoreError::InvalidUrl(format!(

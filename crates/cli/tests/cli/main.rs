@@ -16,6 +16,7 @@ mod inspection;
 mod login;
 mod metrics;
 mod monitoring;
+mod ownership_lookup;
 mod policy_cli;
 mod policy_matrix;
 mod quickstart;
