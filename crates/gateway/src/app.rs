@@ -473,6 +473,10 @@ impl Gateway {
                 if let Some(chain) = forwarded_chain(&parts.headers, peer.ip(), client_ip) {
                     extra.insert(X_FORWARDED_FOR, chain);
                 }
+                let trusted_peer = inner.trusted_proxies.iter().any(|c| c.contains(peer.ip()));
+                for (name, value) in forwarded_origin(&parts.headers, trusted_peer) {
+                    extra.insert(name, value);
+                }
                 let parts = with_canonical_path(parts, &path);
                 let mut resp = match (buffered, body) {
                     (Some(bytes), _) => {
@@ -596,6 +600,45 @@ fn forwarded_chain(h: &HeaderMap, peer: IpAddr, client: IpAddr) -> Option<Header
         .filter_map(|v| v.to_str().ok())
         .collect();
     HeaderValue::from_str(&format!("{}, {peer}", sent.join(", "))).ok()
+}
+
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
+/// The scheme and host the client used, as a trusted proxy in front reports them
+/// (`X-Forwarded-Proto`, `X-Forwarded-Host`). From anyone else they are the gateway's
+/// own (the proxy sets them), so a client cannot make the upstream build links to a
+/// host of its choosing. Only well-formed values are passed on.
+fn forwarded_origin(h: &HeaderMap, trusted_peer: bool) -> Vec<(HeaderName, HeaderValue)> {
+    if !trusted_peer {
+        return Vec::new();
+    }
+    let first = |name: &HeaderName| {
+        h.get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let mut out = Vec::new();
+    if let Some(p) = first(&X_FORWARDED_PROTO).filter(|p| matches!(*p, "http" | "https")) {
+        out.push((
+            X_FORWARDED_PROTO,
+            HeaderValue::from_static(if p == "http" { "http" } else { "https" }),
+        ));
+    }
+    let host_ok = |v: &str| {
+        v.len() <= 255
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+    };
+    if let Some(v) = first(&X_FORWARDED_HOST)
+        .filter(|v| host_ok(v))
+        .and_then(|v| HeaderValue::from_str(v).ok())
+    {
+        out.push((X_FORWARDED_HOST, v));
+    }
+    out
 }
 
 /// The first value of the first header present among `names`.

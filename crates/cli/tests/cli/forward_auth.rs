@@ -187,13 +187,7 @@ async fn forwarded_for_only_from_trusted_proxies() {
     for (trusted, want) in [(false, "127.0.0.1"), (true, "203.0.113.9, 127.0.0.1")] {
         let env = Env::with_extra(Db::Sqlite, "[rate_limit]\nper_ip = \"2/min\"\n");
         if trusted {
-            let text = std::fs::read_to_string(env.config_path()).expect("config");
-            let text = text.replacen(
-                "[server]\n",
-                "[server]\ntrusted_proxies = [\"127.0.0.1/32\"]\n",
-                1,
-            );
-            std::fs::write(env.config_path(), text).expect("config");
+            env.add_server_keys("trusted_proxies = [\"127.0.0.1/32\"]\n");
         }
         env.add_user(
             "bruno",
@@ -207,12 +201,23 @@ async fn forwarded_for_only_from_trusted_proxies() {
             c.get(format!("{}/api/whoami", server.base()))
                 .header("cookie", format!("__Host-centinela={cookie}"))
                 .header("x-forwarded-for", xff)
+                .header("x-forwarded-proto", "http")
+                .header("x-forwarded-host", "shop.example.com")
                 .send()
         };
         let r = who("203.0.113.9").await.expect("req");
         assert_eq!(r.status(), StatusCode::OK);
         let v: serde_json::Value = r.json().await.expect("json");
         assert_eq!(v["forwarded_for"], want, "trusted={trusted}");
+        // The scheme and host a trusted proxy reports go upstream; from an untrusted
+        // client they are the gateway's own.
+        let (proto, host) = if trusted {
+            ("http".to_owned(), "shop.example.com".to_owned())
+        } else {
+            ("https".to_owned(), format!("localhost:{}", server.port))
+        };
+        assert_eq!(v["forwarded_proto"], proto, "trusted={trusted}");
+        assert_eq!(v["forwarded_host"], host, "trusted={trusted}");
         // Behind a trusted proxy each client address has its own budget; otherwise
         // the login and the first request already used the peer's two.
         let r = who("198.51.100.1").await.expect("req");

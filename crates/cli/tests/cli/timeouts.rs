@@ -27,12 +27,7 @@ async fn upstream_response_and_header_read_timeouts() {
              [[route.allow]]\nanyone = true\n"
         ),
     );
-    let text = std::fs::read_to_string(env.config_path()).expect("config");
-    std::fs::write(
-        env.config_path(),
-        text.replacen("[server]\n", "[server]\nheader_read_timeout = \"1s\"\n", 1),
-    )
-    .expect("config");
+    env.add_server_keys("header_read_timeout = \"1s\"\n");
     let server = env.start_server();
     let c = crate::login::client(&env);
     let started = Instant::now();
