@@ -346,6 +346,8 @@ pub struct Upstream {
     pub response_timeout: Duration,
     /// Longest pause between two chunks of a body, either way (the stream is cut).
     pub body_idle_timeout: Duration,
+    /// Where the `[[upstream]]` entry is in the file (byte range), for diagnostics.
+    pub span: std::ops::Range<usize>,
 }
 
 impl Config {
@@ -1211,6 +1213,7 @@ impl Validator<'_> {
                     connect_timeout,
                     response_timeout,
                     body_idle_timeout,
+                    span: entry.span(),
                 });
             }
         }

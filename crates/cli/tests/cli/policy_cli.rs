@@ -129,4 +129,29 @@ fn config_check_reports_policy_warnings_with_locations() {
         err.contains("risky.toml:9:1: route[1]") && err.contains("shadowed"),
         "{err}"
     );
+
+    // A route without any rule, and an upstream no route uses.
+    let idle = env.path().join("idle.toml");
+    std::fs::write(
+        &idle,
+        "[[upstream]]\nname = \"demo\"\nurl = \"http://127.0.0.1:5080\"\n\
+         [[upstream]]\nname = \"legacy\"\nurl = \"http://127.0.0.1:5081\"\n\
+         [[route]]\nname = \"locked\"\npath = \"/api/{*rest}\"\nupstream = \"demo\"\n",
+    )
+    .expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_centinela"))
+        .args(["config", "check", "--config"])
+        .arg(&idle)
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("idle.toml:4:1: upstream[1]") && err.contains("\"legacy\" is not used"),
+        "{err}"
+    );
+    assert!(
+        err.contains("idle.toml:7:1: route[0]") && err.contains("no [[route.allow]] rule"),
+        "{err}"
+    );
 }

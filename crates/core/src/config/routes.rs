@@ -445,15 +445,13 @@ impl Validator<'_> {
                 }
             }
         }
-        for u in upstreams {
+        for (i, u) in upstreams.iter().enumerate() {
             if !routes.iter().any(|(r, _, _)| r.upstream == u.name) {
-                self.warnings.push(Diagnostic {
-                    file: self.file.to_owned(),
-                    line: 0,
-                    column: 0,
-                    key: "upstream".to_owned(),
-                    message: format!("upstream \"{}\" is not used by any route", u.name),
-                });
+                self.warn(
+                    &u.span,
+                    &format!("upstream[{i}]"),
+                    format!("upstream \"{}\" is not used by any route", u.name),
+                );
             }
         }
     }
