@@ -23,3 +23,4 @@ mod quickstart;
 mod rate_limits;
 mod timeouts;
 mod tls_clients;
+mod websocket;
