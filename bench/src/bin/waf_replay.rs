@@ -6,11 +6,11 @@
 //! ```
 //!
 //! Every `payload × encoder × placeholder` of `gotestwaf/testcases/**.yml` becomes one
-//! request, built the way gotestwaf builds it (see `build`): `URL` encoding is Go's
-//! `url.QueryEscape`, `Base64Flat` is standard base64; placements are the URL path,
-//! a query parameter, a custom `X-` header, the User-Agent, an urlencoded form, a
-//! multipart form, a JSON object, an XML body and a SOAP envelope. `RawRequest`,
-//! GraphQL and gRPC placements are not sent (no such endpoints behind the proxies).
+//! request, built by `centinela_core::inspect::corpus` exactly as `centinela inspect
+//! eval` builds it in process (placements: URL path, query parameter, custom `X-`
+//! header, User-Agent, urlencoded form, multipart form, JSON, XML and SOAP bodies;
+//! `RawRequest`, GraphQL and gRPC are not sent, there are no such endpoints behind
+//! the proxies).
 //! A request counts as blocked when the proxy answers 403 (both Centinela and
 //! ModSecurity refuse with 403), 400 or 413 (refused before reaching the upstream); any
 //! other answer means it was forwarded. `--csic` also replays the 36,000 requests of
@@ -23,179 +23,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use base64::Engine as _;
+use centinela_core::inspect::corpus::{Case, CorpusRequest, Count};
 
-/// One request to send.
-#[derive(Clone, Debug)]
-struct Req {
-    method: &'static str,
-    /// Path and query, starting with `/`.
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-/// One gotestwaf test case (a YAML file).
-#[derive(Debug, Default)]
-struct Case {
-    file: String,
-    payloads: Vec<String>,
-    encoders: Vec<String>,
-    placeholders: Vec<String>,
-    benign: bool,
-}
-
-/// Reads the few keys gotestwaf test files use: `payload`, `encoder` and
-/// `placeholder` lists of one-line scalars. (Go's YAML accepts `\'` inside double
-/// quotes; it is read here as `'`, as the corpus README advises.)
-fn parse_case(path: &Path, root: &Path) -> Case {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let mut case = Case {
-        file: path
-            .strip_prefix(root)
-            .unwrap_or(path)
-            .to_string_lossy()
-            .into_owned(),
-        benign: path.to_string_lossy().contains("false-pos"),
-        ..Case::default()
-    };
-    let mut key = String::new();
-    for line in text.lines() {
-        if !line.starts_with(' ') && !line.starts_with('-') {
-            key = line.split(':').next().unwrap_or("").trim().to_owned();
-            continue;
-        }
-        let Some(item) = line.trim_start().strip_prefix("- ") else {
-            continue;
-        };
-        let v = unquote(item);
-        match key.as_str() {
-            "payload" => case.payloads.push(v),
-            "encoder" => case.encoders.push(v),
-            "placeholder" => case.placeholders.push(v),
-            _ => {}
-        }
-    }
-    case
-}
-
-fn unquote(s: &str) -> String {
-    let s = s.trim();
-    if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') {
-        s[1..s.len() - 1].replace("''", "'")
-    } else if s.len() >= 2 && s.starts_with('"') && s.ends_with('"') {
-        s[1..s.len() - 1]
-            .replace("\\'", "'")
-            .replace("\\\"", "\"")
-            .replace("\\n", "\n")
-            .replace("\\\\", "\\")
-    } else {
-        s.to_owned()
-    }
-}
-
-/// Go's `url.QueryEscape`: unreserved bytes kept, space as `+`, the rest `%XX`.
-fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for &b in s.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b));
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-fn encode(enc: &str, p: &str) -> Option<String> {
-    match enc {
-        "Plain" => Some(p.to_owned()),
-        "URL" => Some(query_escape(p)),
-        "Base64Flat" => Some(base64::engine::general_purpose::STANDARD.encode(p)),
-        _ => None,
-    }
-}
-
-/// Where the requests go on the proxies: a prefix both route to the upstream.
-const BASE: &str = "/api/public/search";
-
-/// Builds the request gotestwaf would send for one placement, or `None` when the
-/// placement is not replayed here.
-fn build(placeholder: &str, v: &str, n: usize) -> Option<Req> {
-    let name = format!("p{n:06x}");
-    let get = |target: String, headers: Vec<(String, String)>| Req {
-        method: "GET",
-        target,
-        headers,
-        body: Vec::new(),
-    };
-    let post = |ct: &str, body: Vec<u8>| Req {
-        method: "POST",
-        target: BASE.to_owned(),
-        headers: vec![("content-type".into(), ct.to_owned())],
-        body,
-    };
-    Some(match placeholder {
-        "URLPath" => get(format!("{BASE}/{v}"), Vec::new()),
-        "URLParam" => get(format!("{BASE}?{name}={v}"), Vec::new()),
-        "Header" => get(BASE.to_owned(), vec![(format!("x-{name}"), v.to_owned())]),
-        "UserAgent" => get(BASE.to_owned(), vec![("user-agent".into(), v.to_owned())]),
-        "HTMLForm" => post(
-            "application/x-www-form-urlencoded",
-            format!("{name}={v}").into_bytes(),
-        ),
-        "HTMLMultipartForm" => {
-            let boundary = "----gotestwafboundary7MA4YWxkTrZu0gW";
-            let body = format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{v}\r\n--{boundary}--\r\n"
-            );
-            post(
-                &format!("multipart/form-data; boundary={boundary}"),
-                body.into_bytes(),
-            )
-        }
-        "JSONRequest" | "JSONBody" => {
-            let body = serde_json::json!({ "test": true, name: v }).to_string();
-            post("application/json", body.into_bytes())
-        }
-        "XMLBody" => post("text/xml", v.as_bytes().to_vec()),
-        "SOAPBody" => {
-            let body = format!(
-                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><{name}>{v}</{name}></soap:Body></soap:Envelope>"
-            );
-            post("text/xml", body.into_bytes())
-        }
-        _ => return None,
-    })
-}
-
-/// The comparison groups of issue 4, by test file.
-fn group(file: &str) -> &'static str {
-    let f = file.rsplit('/').next().unwrap_or(file);
-    if f.contains("sql") {
-        "SQL injection"
-    } else if f.contains("xss") {
-        "XSS"
-    } else if f.contains("shell") || f.contains("rce") {
-        "shell injection"
-    } else if f.contains("traversal") || f.contains("lfi") {
-        "path traversal"
-    } else if f.contains("xml") || f.contains("xxe") || f.contains("soap") {
-        "XML"
-    } else {
-        "other"
-    }
-}
-
-#[derive(Clone, Copy, Default, Debug)]
-struct Count {
-    attack_total: usize,
-    attack_blocked: usize,
-    benign_total: usize,
-    benign_passed: usize,
-}
+/// One request to send: the corpus requests of `inspect eval`, built by the same code.
+type Req = CorpusRequest;
 
 /// How a request is judged from the proxy's answer.
 fn blocked(status: Option<u16>) -> bool {
@@ -364,30 +195,14 @@ fn main() -> ExitCode {
     let mut meta: Vec<(&'static str, bool)> = Vec::new();
     let mut skipped = 0usize;
     for f in &files {
-        let case = parse_case(f, &tc);
-        for p in &case.payloads {
-            for e in &case.encoders {
-                for ph in &case.placeholders {
-                    let Some(v) = encode(e, p) else {
-                        skipped += 1;
-                        continue;
-                    };
-                    match build(ph, &v, reqs.len()) {
-                        Some(r) => {
-                            reqs.push(r);
-                            meta.push((
-                                if case.benign {
-                                    "benign"
-                                } else {
-                                    group(&case.file)
-                                },
-                                case.benign,
-                            ));
-                        }
-                        None => skipped += 1,
-                    }
-                }
-            }
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        let rel = f.strip_prefix(&tc).unwrap_or(f).to_string_lossy().into_owned();
+        let case = Case::parse(&rel, &text);
+        let (built, not_built) = case.requests();
+        skipped += not_built;
+        for r in built {
+            reqs.push(r);
+            meta.push((case.category(), case.benign));
         }
     }
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -411,16 +226,8 @@ fn main() -> ExitCode {
             continue;
         }
         let b = blocked(*st);
-        let c = by.entry(g).or_default();
-        for c in [c, &mut total] {
-            if *benign {
-                c.benign_total += 1;
-                c.benign_passed += usize::from(!b);
-            } else {
-                c.attack_total += 1;
-                c.attack_blocked += usize::from(b);
-            }
-        }
+        by.entry(g).or_default().add(*benign, b);
+        total.add(*benign, b);
     }
     // Benign requests are one group of their own; report them against every
     // category's row the way the issue's table does (overall benign pass rate).

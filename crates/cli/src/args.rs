@@ -261,6 +261,22 @@ pub enum InspectCommand {
         #[arg(long)]
         route: Option<String>,
     },
+    /// Score a corpus in the gotestwaf format (a `testcases/` tree of YAML cases, or
+    /// a folder holding one): per category, the share of attacks blocked and of
+    /// benign requests passed.
+    Eval {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        /// The corpus folder.
+        #[arg(value_name = "DIR")]
+        dir: std::path::PathBuf,
+        /// Use this route's inspection settings (default: the [inspect] defaults).
+        #[arg(long)]
+        route: Option<String>,
+        /// text or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
 }
 
 /// Output options shared by every `audit` scanner.

@@ -145,6 +145,8 @@ pub struct Config {
     pub lookups: Vec<Lookup>,
     /// `[[app_database]]`s the lookups run on.
     pub app_databases: Vec<AppDatabase>,
+    /// `[inspect]`: the inspection settings every route starts from.
+    pub inspect_defaults: crate::inspect::InspectPolicy,
     /// `[headers]`: response hardening.
     pub headers: HeaderPolicy,
     /// `[rate_limit]`: per address and per user (routes add their own).
@@ -819,6 +821,7 @@ impl Validator<'_> {
             policy: sections.policy,
             lookups: sections.lookups,
             app_databases: sections.app_databases,
+            inspect_defaults: sections.inspect_defaults,
             headers: self.headers(&raw.headers),
             rate_limits: self.rate_limits(&raw.rate_limit),
             alerts: self.alerts(&raw.alerts),

@@ -1,11 +1,17 @@
 //! `centinela inspect request`: one raw HTTP request from stdin through the same
 //! inspection the gateway runs, the report printed as JSON. For trying a payload, and
 //! for checking an exclusion before deploying it.
+//!
+//! `centinela inspect eval DIR`: a corpus in the gotestwaf format scored in process
+//! with a route's settings ([`inspect::corpus`]), per category.
 
 use std::io::Read as _;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
+use std::path::{Path, PathBuf};
+
+use centinela_core::inspect::corpus::{self, Case, Count};
 use centinela_core::inspect::{self, InspectPolicy};
 
 use crate::args::InspectCommand;
@@ -14,26 +20,42 @@ use crate::context;
 /// Largest request read from stdin.
 const MAX_INPUT: usize = 16 * 1024 * 1024;
 
+/// The inspection settings of `route`, or the `[inspect]` defaults.
+fn route_policy(
+    cfg: &crate::args::ConfigArg,
+    route: Option<&str>,
+) -> anyhow::Result<InspectPolicy> {
+    let config = context::load_config(cfg)?;
+    Ok(match route {
+        Some(name) => config
+            .policy
+            .routes
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| r.inspect.clone())
+            .with_context(|| format!("no route named {name}"))?,
+        None => config.inspect_defaults.clone(),
+    })
+}
+
 pub fn run(cmd: InspectCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        InspectCommand::Request { cfg, route } => {
-            let config = context::load_config(&cfg)?;
-            let policy: InspectPolicy = match &route {
-                Some(name) => config
-                    .policy
-                    .routes
-                    .iter()
-                    .find(|r| &r.name == name)
-                    .map(|r| r.inspect.clone())
-                    .with_context(|| format!("no route named {name}"))?,
-                // Every route starts from [inspect]; with no routes, the defaults.
-                None => config
-                    .policy
-                    .routes
-                    .first()
-                    .map(|r| r.inspect.clone())
-                    .unwrap_or_default(),
+        InspectCommand::Eval {
+            cfg,
+            dir,
+            route,
+            format,
+        } => {
+            let json = match format.as_str() {
+                "json" => true,
+                "text" => false,
+                other => bail!("unknown format `{other}` (expected text or json)"),
             };
+            let policy = route_policy(&cfg, route.as_deref())?;
+            eval(&dir, &policy, json)
+        }
+        InspectCommand::Request { cfg, route } => {
+            let policy = route_policy(&cfg, route.as_deref())?;
             let mut raw = Vec::new();
             std::io::stdin()
                 .take(MAX_INPUT as u64 + 1)
@@ -93,4 +115,108 @@ pub fn run(cmd: InspectCommand) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// The YAML test cases under `dir` (or under its `testcases/` or
+/// `gotestwaf/testcases/`), sorted, with paths relative to that root.
+fn corpus_files(dir: &Path) -> anyhow::Result<(PathBuf, Vec<PathBuf>)> {
+    let root = [dir.join("gotestwaf/testcases"), dir.join("testcases")]
+        .into_iter()
+        .find(|d| d.is_dir())
+        .unwrap_or_else(|| dir.to_path_buf());
+    let mut out = Vec::new();
+    let mut todo = vec![root.clone()];
+    while let Some(d) = todo.pop() {
+        let entries =
+            std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))?;
+        for e in entries {
+            let e = e.with_context(|| format!("cannot read {}", d.display()))?;
+            let kind = e.file_type()?;
+            let p = e.path();
+            // Links are not followed: no loops.
+            if kind.is_dir() {
+                todo.push(p);
+            } else if kind.is_file() && p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    if out.is_empty() {
+        bail!("no .yml test cases under {}", root.display());
+    }
+    Ok((root, out))
+}
+
+fn eval(dir: &Path, policy: &InspectPolicy, json: bool) -> anyhow::Result<ExitCode> {
+    let (root, files) = corpus_files(dir)?;
+    let mut cases = Vec::new();
+    for f in &files {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let rel = f
+            .strip_prefix(&root)
+            .unwrap_or(f)
+            .to_string_lossy()
+            .replace('\\', "/");
+        cases.push(Case::parse(&rel, &text));
+    }
+    let score = corpus::score(&cases, policy);
+    if json {
+        let row = |name: &str, c: &Count| {
+            serde_json::json!({"name": name, "attack_total": c.attack_total,
+                "attack_blocked": c.attack_blocked, "benign_total": c.benign_total,
+                "benign_passed": c.benign_passed})
+        };
+        let categories: Vec<_> = score.categories.iter().map(|(n, c)| row(n, c)).collect();
+        let mut total = row("total", &score.total);
+        if let Some(o) = total.as_object_mut() {
+            o.remove("name");
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"categories": categories, "total": total})
+            )?
+        );
+    } else {
+        let pct = |a: usize, n: usize| {
+            if n == 0 {
+                "-".to_owned()
+            } else {
+                format!("{:.1} %", 100.0 * a as f64 / n as f64)
+            }
+        };
+        println!(
+            "{:<18} {:>22} {:>22}",
+            "category", "attacks blocked", "benign passed"
+        );
+        let line = |name: &str, c: &Count| {
+            println!(
+                "{name:<18} {:>22} {:>22}",
+                format!(
+                    "{}/{} ({})",
+                    c.attack_blocked,
+                    c.attack_total,
+                    pct(c.attack_blocked, c.attack_total)
+                ),
+                format!(
+                    "{}/{} ({})",
+                    c.benign_passed,
+                    c.benign_total,
+                    pct(c.benign_passed, c.benign_total)
+                ),
+            );
+        };
+        for (name, c) in &score.categories {
+            line(name, c);
+        }
+        line("total", &score.total);
+        println!(
+            "{} test case files; {} combinations not built (RawRequest, GraphQL, gRPC placeholders or unknown encoders)",
+            files.len(),
+            score.skipped
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

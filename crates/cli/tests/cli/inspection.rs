@@ -197,3 +197,67 @@ fn inspect_request_reads_a_raw_request() {
     let out = env.run(&["inspect", "request"], "not http at all\n\n");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn inspect_eval_scores_a_gotestwaf_corpus() {
+    let env = Env::new(Db::Sqlite);
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus");
+    let out = env.run(
+        &[
+            "inspect",
+            "eval",
+            corpus.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let cat = |name: &str| {
+        v["categories"]
+            .as_array()
+            .expect("categories")
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {v}"))
+            .clone()
+    };
+    // 2 payloads x 3 encoders x 3 placeholders built (GraphQL is not).
+    let sql = cat("SQL injection");
+    assert_eq!(sql["attack_total"], 18, "{v}");
+    assert_eq!(sql["attack_blocked"], 18, "{v}");
+    let xss = cat("XSS");
+    assert_eq!(xss["attack_total"], 6, "{v}");
+    assert_eq!(xss["attack_blocked"], 6, "{v}");
+    let benign = cat("benign");
+    assert_eq!(benign["benign_total"], 9, "{v}");
+    assert_eq!(benign["benign_passed"], 9, "{v}");
+    assert_eq!(v["total"]["attack_total"], 24, "{v}");
+    assert_eq!(v["total"]["benign_total"], 9, "{v}");
+    for key in [
+        "attack_total",
+        "attack_blocked",
+        "benign_total",
+        "benign_passed",
+    ] {
+        assert!(v["total"][key].is_u64(), "{key}: {v}");
+    }
+    // The text table, and a clear error for a folder without cases.
+    let out = env.run(&["inspect", "eval", corpus.to_str().expect("utf-8")], "");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("SQL injection") && text.contains("total"),
+        "{text}"
+    );
+    let out = env.run(
+        &["inspect", "eval", env.path().to_str().expect("utf-8")],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no .yml test cases"));
+}

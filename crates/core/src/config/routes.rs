@@ -113,6 +113,7 @@ pub(super) struct PolicySections {
     pub policy: Policy,
     pub lookups: Vec<Lookup>,
     pub app_databases: Vec<AppDatabase>,
+    pub inspect_defaults: crate::inspect::InspectPolicy,
 }
 
 fn check_name(n: &str) -> Result<(), String> {
@@ -216,12 +217,20 @@ impl Validator<'_> {
         upstreams: &[Upstream],
         default_inspect: Option<&Spanned<toml::Table>>,
     ) -> PolicySections {
-        if raw_routes.is_empty() {
-            // Still validate a lone [inspect] so config check reports its mistakes.
-            if default_inspect.is_some() {
-                self.inspect_policy(default_inspect, None, "inspect");
-            }
-        }
+        // With no routes, this is what reports a lone [inspect]'s mistakes; with
+        // routes, each route reports them in its own settings, so it stays quiet.
+        let inspect_defaults = if raw_routes.is_empty() {
+            self.inspect_policy(default_inspect, None, "inspect")
+        } else {
+            default_inspect
+                .and_then(|t| {
+                    crate::inspect::InspectPolicy::deserialize(toml::Value::Table(
+                        t.get_ref().clone(),
+                    ))
+                    .ok()
+                })
+                .unwrap_or_default()
+        };
         let case = self.field(
             &raw_policy.case,
             "policy.case",
@@ -374,6 +383,7 @@ impl Validator<'_> {
         }
         self.policy_warnings(&routes, raw_routes.is_empty(), upstreams);
         PolicySections {
+            inspect_defaults,
             policy: Policy {
                 case,
                 routes: routes.into_iter().map(|(r, _, _)| r).collect(),

@@ -336,6 +336,16 @@ pub fn variants(raw: &str, plus: bool) -> Vec<String> {
         }
         cur = Cow::Owned(next);
     }
+    // Outside query strings and forms `+` is a plus sign, but a value that also
+    // holds `%XX` escapes was form-encoded by whoever sent it (`%27+or+1%3D1`): it is
+    // inspected as form-decoded too.
+    if !plus && raw.contains('+') && has_escape(raw) {
+        for v in variants(raw, true) {
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+    }
     if let Some(b) = base64_text(raw) {
         // A base64 payload can itself be percent-encoded or escaped.
         let inner = one_round(&b, false).into_owned();
@@ -345,6 +355,13 @@ pub fn variants(raw: &str, plus: bool) -> Vec<String> {
         out.push(b);
     }
     out
+}
+
+/// True when `s` holds at least one `%XX` escape.
+fn has_escape(s: &str) -> bool {
+    s.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
 }
 
 /// One pass of every decoder; borrowed when nothing changed.
@@ -462,6 +479,15 @@ mod tests {
         assert_eq!(unicode("＜ｓｃｒｉｐｔ＞"), "<script>");
         assert_eq!(unicode("se\u{200B}lect"), "select");
         assert_eq!(unicode("canción"), "canción");
+    }
+
+    #[test]
+    fn form_encoded_values_outside_forms() {
+        // A JSON or header value that was form-encoded by its sender.
+        let v = variants("%27+or+1%3D1+--", false);
+        assert!(v.iter().any(|x| x == "' or 1=1 --"), "{v:?}");
+        // A plus sign with no escapes stays a plus sign.
+        assert!(variants("C++ and 1+1", false).is_empty());
     }
 
     #[test]

@@ -23,6 +23,7 @@
 
 pub mod body;
 pub mod cmdi;
+pub mod corpus;
 pub mod decode;
 pub mod deser;
 pub mod prefilter;

@@ -1,0 +1,330 @@
+//! Test corpora in the gotestwaf format, turned into requests and scored.
+//!
+//! A gotestwaf test case is a YAML file listing payloads, encoders and placeholders;
+//! every `payload × encoder × placeholder` is one request, built the way gotestwaf
+//! builds it: `URL` encoding is Go's `url.QueryEscape`, `Base64Flat` is standard
+//! base64; placeholders are the URL path, a query parameter, a custom `X-` header,
+//! the User-Agent, an urlencoded form, a multipart form, a JSON object, an XML body
+//! and a SOAP envelope. `RawRequest`, GraphQL and gRPC placeholders are counted as
+//! not built. Files under a `false-pos` directory are benign.
+//!
+//! The same requests serve `centinela inspect eval` (scored in process against a
+//! route's inspection settings) and the bench's end-to-end replay against running
+//! proxies, so both measure the same thing.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde::Serialize;
+
+use super::{inspect, InspectPolicy, Request, Verdict};
+
+/// Where corpus requests are addressed: the example's public search route.
+pub const BASE: &str = "/api/public/search";
+
+/// One test case (one YAML file).
+#[derive(Clone, Debug, Default)]
+pub struct Case {
+    /// The file, relative to the corpus root.
+    pub file: String,
+    pub payloads: Vec<String>,
+    pub encoders: Vec<String>,
+    pub placeholders: Vec<String>,
+    /// From a `false-pos` set: legitimate traffic that must pass.
+    pub benign: bool,
+}
+
+impl Case {
+    /// Reads the keys gotestwaf test files use: `payload`, `encoder` and `placeholder`
+    /// lists of one-line scalars. Go's YAML accepts `\'` inside double quotes, which
+    /// strict YAML does not; it is read as `'`.
+    pub fn parse(file: &str, text: &str) -> Self {
+        let mut case = Self {
+            file: file.to_owned(),
+            benign: file.split(['/', '\\']).any(|c| c == "false-pos"),
+            ..Self::default()
+        };
+        let mut key = String::new();
+        for line in text.lines() {
+            if !line.starts_with(' ') && !line.starts_with('-') {
+                key = line.split(':').next().unwrap_or("").trim().to_owned();
+                continue;
+            }
+            let Some(item) = line.trim_start().strip_prefix("- ") else {
+                continue;
+            };
+            let v = unquote(item);
+            match key.as_str() {
+                "payload" => case.payloads.push(v),
+                "encoder" => case.encoders.push(v),
+                "placeholder" => case.placeholders.push(v),
+                _ => {}
+            }
+        }
+        case
+    }
+
+    /// The comparison group: `SQL injection`, `XSS`, `shell injection`,
+    /// `path traversal`, `XML`, `other`, or `benign` for false-positive sets.
+    pub fn category(&self) -> &'static str {
+        if self.benign {
+            return "benign";
+        }
+        let f = self.file.rsplit(['/', '\\']).next().unwrap_or(&self.file);
+        if f.contains("sql") {
+            "SQL injection"
+        } else if f.contains("xss") {
+            "XSS"
+        } else if f.contains("shell") || f.contains("rce") {
+            "shell injection"
+        } else if f.contains("traversal") || f.contains("lfi") {
+            "path traversal"
+        } else if f.contains("xml") || f.contains("xxe") || f.contains("soap") {
+            "XML"
+        } else {
+            "other"
+        }
+    }
+
+    /// Every request of the case, and how many combinations could not be built
+    /// (unknown encoder, or a placeholder not reproduced here).
+    pub fn requests(&self) -> (Vec<CorpusRequest>, usize) {
+        let mut out = Vec::new();
+        let mut skipped = 0;
+        for p in &self.payloads {
+            for e in &self.encoders {
+                for ph in &self.placeholders {
+                    match encode(e, p).and_then(|v| build(ph, &v, out.len())) {
+                        Some(r) => out.push(r),
+                        None => skipped += 1,
+                    }
+                }
+            }
+        }
+        (out, skipped)
+    }
+}
+
+fn unquote(s: &str) -> String {
+    let s = s.trim();
+    if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') {
+        s[1..s.len() - 1].replace("''", "'")
+    } else if s.len() >= 2 && s.starts_with('"') && s.ends_with('"') {
+        s[1..s.len() - 1]
+            .replace("\\'", "'")
+            .replace("\\\"", "\"")
+            .replace("\\n", "\n")
+            .replace("\\\\", "\\")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Go's `url.QueryEscape`: unreserved bytes kept, space as `+`, the rest `%XX`.
+fn query_escape(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() * 3);
+    for &b in s.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
+/// A payload through one of gotestwaf's encoders.
+pub fn encode(encoder: &str, payload: &str) -> Option<String> {
+    match encoder {
+        "Plain" => Some(payload.to_owned()),
+        "URL" => Some(query_escape(payload)),
+        "Base64Flat" => Some(base64::engine::general_purpose::STANDARD.encode(payload)),
+        _ => None,
+    }
+}
+
+/// One request of a corpus.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CorpusRequest {
+    pub method: &'static str,
+    /// Path and query, starting with `/`.
+    pub target: String,
+    /// Lower-case names.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl CorpusRequest {
+    /// The request as the inspector sees it.
+    pub fn as_request<'a>(&'a self, headers: &'a [(&'a str, &'a str)]) -> Request<'a> {
+        let (path, query) = match self.target.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (self.target.as_str(), None),
+        };
+        Request {
+            method: self.method,
+            path,
+            query,
+            headers,
+            body: &self.body,
+        }
+    }
+}
+
+/// The request gotestwaf sends for one placement, or `None` for the placements not
+/// reproduced here. `n` makes parameter names unique.
+pub fn build(placeholder: &str, v: &str, n: usize) -> Option<CorpusRequest> {
+    let name = format!("p{n:06x}");
+    let get = |target: String, headers: Vec<(String, String)>| CorpusRequest {
+        method: "GET",
+        target,
+        headers,
+        body: Vec::new(),
+    };
+    let post = |ct: &str, body: Vec<u8>| CorpusRequest {
+        method: "POST",
+        target: BASE.to_owned(),
+        headers: vec![("content-type".into(), ct.to_owned())],
+        body,
+    };
+    Some(match placeholder {
+        "URLPath" => get(format!("{BASE}/{v}"), Vec::new()),
+        "URLParam" => get(format!("{BASE}?{name}={v}"), Vec::new()),
+        "Header" => get(BASE.to_owned(), vec![(format!("x-{name}"), v.to_owned())]),
+        "UserAgent" => get(BASE.to_owned(), vec![("user-agent".into(), v.to_owned())]),
+        "HTMLForm" => post(
+            "application/x-www-form-urlencoded",
+            format!("{name}={v}").into_bytes(),
+        ),
+        "HTMLMultipartForm" => {
+            let boundary = "----gotestwafboundary7MA4YWxkTrZu0gW";
+            let body = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{v}\r\n--{boundary}--\r\n"
+            );
+            post(
+                &format!("multipart/form-data; boundary={boundary}"),
+                body.into_bytes(),
+            )
+        }
+        "JSONRequest" | "JSONBody" => {
+            let body = serde_json::json!({ "test": true, name: v }).to_string();
+            post("application/json", body.into_bytes())
+        }
+        "XMLBody" => post("text/xml", v.as_bytes().to_vec()),
+        "SOAPBody" => {
+            let body = format!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><{name}>{v}</{name}></soap:Body></soap:Envelope>"
+            );
+            post("text/xml", body.into_bytes())
+        }
+        _ => return None,
+    })
+}
+
+/// Counts of one category (the JSON field names are an interface).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Count {
+    pub attack_total: usize,
+    pub attack_blocked: usize,
+    pub benign_total: usize,
+    pub benign_passed: usize,
+}
+
+impl Count {
+    /// Adds one request's outcome.
+    pub fn add(&mut self, benign: bool, blocked: bool) {
+        if benign {
+            self.benign_total += 1;
+            self.benign_passed += usize::from(!blocked);
+        } else {
+            self.attack_total += 1;
+            self.attack_blocked += usize::from(blocked);
+        }
+    }
+}
+
+/// The score of a corpus: per category and in total, plus what was not built.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Score {
+    pub categories: BTreeMap<&'static str, Count>,
+    pub total: Count,
+    pub skipped: usize,
+}
+
+/// Runs every request of `cases` through the inspector with `policy`. A request is
+/// blocked when the verdict is `Block` (what the gateway refuses with 403).
+pub fn score(cases: &[Case], policy: &InspectPolicy) -> Score {
+    let mut s = Score::default();
+    for case in cases {
+        let (reqs, skipped) = case.requests();
+        s.skipped += skipped;
+        let cat = case.category();
+        for r in &reqs {
+            let hs: Vec<(&str, &str)> = r
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let blocked = inspect(&r.as_request(&hs), policy).verdict == Verdict::Block;
+            s.categories
+                .entry(cat)
+                .or_default()
+                .add(case.benign, blocked);
+            s.total.add(case.benign, blocked);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SQLI: &str = "payload:\n  - \"' or 1=1 --\"\n  - 'union select 1,2'\nencoder:\n  - Plain\n  - URL\n  - Rot13\nplaceholder:\n  - URLParam\n  - JSONRequest\n  - GraphQL\ntype: SQL Injection\n";
+
+    #[test]
+    fn cases_expand_to_requests_and_count_what_is_not_built() {
+        let case = Case::parse("owasp/sql-injection.yml", SQLI);
+        assert_eq!(case.payloads, ["' or 1=1 --", "union select 1,2"]);
+        assert!(!case.benign);
+        assert_eq!(case.category(), "SQL injection");
+        let (reqs, skipped) = case.requests();
+        // 2 payloads × 2 known encoders × 2 known placeholders; the rest skipped.
+        assert_eq!(reqs.len(), 8);
+        assert_eq!(skipped, 2 * 3 * 3 - 8);
+        assert_eq!(reqs[0].target, "/api/public/search?p000000=' or 1=1 --");
+        assert_eq!(reqs[2].target, "/api/public/search?p000002=%27+or+1%3D1+--");
+        assert_eq!(reqs[1].headers[0].1, "application/json");
+    }
+
+    #[test]
+    fn benign_sets_and_scores() {
+        let benign = Case::parse(
+            "false-pos/texts.yml",
+            "payload:\n  - 'I would like to select one or two'\nencoder:\n  - URL\nplaceholder:\n  - URLParam\n  - HTMLForm\n",
+        );
+        assert!(benign.benign);
+        assert_eq!(benign.category(), "benign");
+        let attack = Case::parse("owasp/sql-injection.yml", SQLI);
+        let s = score(&[attack, benign], &InspectPolicy::default());
+        let sql = s.categories["SQL injection"];
+        assert_eq!(sql.attack_total, 8);
+        assert_eq!(sql.attack_blocked, 8, "{s:?}");
+        assert_eq!(s.categories["benign"].benign_total, 2);
+        assert_eq!(s.categories["benign"].benign_passed, 2, "{s:?}");
+        assert_eq!(s.total.attack_total + s.total.benign_total, 10);
+    }
+
+    #[test]
+    fn go_query_escape_and_double_quoted_escapes() {
+        assert_eq!(encode("URL", "a b/<c>").as_deref(), Some("a+b%2F%3Cc%3E"));
+        assert_eq!(encode("Base64Flat", "hi").as_deref(), Some("aGk="));
+        let c = Case::parse("x.yml", "payload:\n  - \"\\'-alert(1)//\"\n");
+        assert_eq!(c.payloads, ["'-alert(1)//"]);
+    }
+}
