@@ -196,8 +196,18 @@ fn main() -> ExitCode {
     let mut skipped = 0usize;
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap_or_default();
-        let rel = f.strip_prefix(&tc).unwrap_or(f).to_string_lossy().into_owned();
-        let case = Case::parse(&rel, &text);
+        let rel = f
+            .strip_prefix(&tc)
+            .unwrap_or(f)
+            .to_string_lossy()
+            .into_owned();
+        let case = match Case::parse(&rel, &text) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("skipped {e}");
+                continue;
+            }
+        };
         let (built, not_built) = case.requests();
         skipped += not_built;
         for r in built {

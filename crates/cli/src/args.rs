@@ -276,6 +276,10 @@ pub enum InspectCommand {
         /// text or json.
         #[arg(long, default_value = "text")]
         format: String,
+        /// Also print the first N wrong verdicts (attacks passed, benign blocked), to
+        /// tune exclusions or report a miss (text format).
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        show_misses: usize,
     },
 }
 

@@ -45,6 +45,7 @@ pub fn run(cmd: InspectCommand) -> anyhow::Result<ExitCode> {
             dir,
             route,
             format,
+            show_misses,
         } => {
             let json = match format.as_str() {
                 "json" => true,
@@ -52,7 +53,7 @@ pub fn run(cmd: InspectCommand) -> anyhow::Result<ExitCode> {
                 other => bail!("unknown format `{other}` (expected text or json)"),
             };
             let policy = route_policy(&cfg, route.as_deref())?;
-            eval(&dir, &policy, json)
+            eval(&dir, &policy, json, show_misses)
         }
         InspectCommand::Request { cfg, route } => {
             let policy = route_policy(&cfg, route.as_deref())?;
@@ -148,7 +149,12 @@ fn corpus_files(dir: &Path) -> anyhow::Result<(PathBuf, Vec<PathBuf>)> {
     Ok((root, out))
 }
 
-fn eval(dir: &Path, policy: &InspectPolicy, json: bool) -> anyhow::Result<ExitCode> {
+fn eval(
+    dir: &Path,
+    policy: &InspectPolicy,
+    json: bool,
+    show_misses: usize,
+) -> anyhow::Result<ExitCode> {
     let (root, files) = corpus_files(dir)?;
     let mut cases = Vec::new();
     for f in &files {
@@ -159,9 +165,9 @@ fn eval(dir: &Path, policy: &InspectPolicy, json: bool) -> anyhow::Result<ExitCo
             .unwrap_or(f)
             .to_string_lossy()
             .replace('\\', "/");
-        cases.push(Case::parse(&rel, &text));
+        cases.push(Case::parse(&rel, &text).map_err(anyhow::Error::msg)?);
     }
-    let score = corpus::score(&cases, policy);
+    let score = corpus::score(&cases, policy, if json { 0 } else { show_misses });
     if json {
         let row = |name: &str, c: &Count| {
             serde_json::json!({"name": name, "attack_total": c.attack_total,
@@ -217,6 +223,28 @@ fn eval(dir: &Path, policy: &InspectPolicy, json: bool) -> anyhow::Result<ExitCo
             files.len(),
             score.skipped
         );
+        for m in &score.misses {
+            let what = if m.benign {
+                "benign blocked"
+            } else {
+                "attack passed"
+            };
+            let body: String = String::from_utf8_lossy(&m.request.body)
+                .chars()
+                .take(160)
+                .collect();
+            let target: String = m.request.target.chars().take(160).collect();
+            let headers: Vec<String> = m
+                .request
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", v.chars().take(80).collect::<String>()))
+                .collect();
+            println!(
+                "{what}: {} {} {target} {headers:?} {body:?}",
+                m.file, m.request.method
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

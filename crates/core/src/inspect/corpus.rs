@@ -30,38 +30,43 @@ pub struct Case {
     pub payloads: Vec<String>,
     pub encoders: Vec<String>,
     pub placeholders: Vec<String>,
+    /// The case's `type` (`SQL Injection`, `8KB XSS`, `Path Traversal`, ...).
+    pub kind: String,
     /// From a `false-pos` set: legitimate traffic that must pass.
     pub benign: bool,
 }
 
 impl Case {
-    /// Reads the keys gotestwaf test files use: `payload`, `encoder` and `placeholder`
-    /// lists of one-line scalars. Go's YAML accepts `\'` inside double quotes, which
-    /// strict YAML does not; it is read as `'`.
-    pub fn parse(file: &str, text: &str) -> Self {
-        let mut case = Self {
-            file: file.to_owned(),
-            benign: file.split(['/', '\\']).any(|c| c == "false-pos"),
-            ..Self::default()
+    /// Reads a gotestwaf test case: the `payload`, `encoder` and `placeholder` lists
+    /// and the `type`. Go's YAML accepts `\'` inside double quotes, which strict YAML
+    /// does not; it is read as `'` (as gotestwaf's own parser does).
+    pub fn parse(file: &str, text: &str) -> Result<Self, String> {
+        use yaml_rust2::{Yaml, YamlLoader};
+        let docs = YamlLoader::load_from_str(&text.replace("\\'", "'"))
+            .map_err(|e| format!("{file}: {e}"))?;
+        let doc = docs.into_iter().next().unwrap_or(Yaml::Null);
+        let list = |key: &str| -> Vec<String> {
+            match &doc[key] {
+                Yaml::Array(items) => items
+                    .iter()
+                    .filter_map(|y| match y {
+                        Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
+                        Yaml::Integer(i) => Some(i.to_string()),
+                        _ => None,
+                    })
+                    .collect(),
+                Yaml::String(s) => vec![s.clone()],
+                _ => Vec::new(),
+            }
         };
-        let mut key = String::new();
-        for line in text.lines() {
-            if !line.starts_with(' ') && !line.starts_with('-') {
-                key = line.split(':').next().unwrap_or("").trim().to_owned();
-                continue;
-            }
-            let Some(item) = line.trim_start().strip_prefix("- ") else {
-                continue;
-            };
-            let v = unquote(item);
-            match key.as_str() {
-                "payload" => case.payloads.push(v),
-                "encoder" => case.encoders.push(v),
-                "placeholder" => case.placeholders.push(v),
-                _ => {}
-            }
-        }
-        case
+        Ok(Self {
+            file: file.to_owned(),
+            payloads: list("payload"),
+            encoders: list("encoder"),
+            placeholders: list("placeholder"),
+            kind: doc["type"].as_str().unwrap_or_default().to_owned(),
+            benign: file.split(['/', '\\']).any(|c| c == "false-pos"),
+        })
     }
 
     /// The comparison group: `SQL injection`, `XSS`, `shell injection`,
@@ -70,16 +75,21 @@ impl Case {
         if self.benign {
             return "benign";
         }
+        // By the case's type, then by its file name when the type says nothing.
+        let kind = self.kind.to_ascii_lowercase();
         let f = self.file.rsplit(['/', '\\']).next().unwrap_or(&self.file);
-        if f.contains("sql") {
+        let has = |needle: &str| kind.contains(needle) || (kind.is_empty() && f.contains(needle));
+        if has("nosql") {
+            "other"
+        } else if has("sql") {
             "SQL injection"
-        } else if f.contains("xss") {
+        } else if has("xss") {
             "XSS"
-        } else if f.contains("shell") || f.contains("rce") {
+        } else if has("shell") || has("rce") {
             "shell injection"
-        } else if f.contains("traversal") || f.contains("lfi") {
+        } else if has("traversal") || has("lfi") {
             "path traversal"
-        } else if f.contains("xml") || f.contains("xxe") || f.contains("soap") {
+        } else if has("xxe") || has("xml") || has("soap") {
             "XML"
         } else {
             "other"
@@ -102,21 +112,6 @@ impl Case {
             }
         }
         (out, skipped)
-    }
-}
-
-fn unquote(s: &str) -> String {
-    let s = s.trim();
-    if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') {
-        s[1..s.len() - 1].replace("''", "'")
-    } else if s.len() >= 2 && s.starts_with('"') && s.ends_with('"') {
-        s[1..s.len() - 1]
-            .replace("\\'", "'")
-            .replace("\\\"", "\"")
-            .replace("\\n", "\n")
-            .replace("\\\\", "\\")
-    } else {
-        s.to_owned()
     }
 }
 
@@ -248,17 +243,28 @@ impl Count {
     }
 }
 
+/// A request judged the wrong way: an attack that passed, or a benign request that
+/// was blocked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Miss {
+    pub file: String,
+    pub benign: bool,
+    pub request: CorpusRequest,
+}
+
 /// The score of a corpus: per category and in total, plus what was not built.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Score {
     pub categories: BTreeMap<&'static str, Count>,
     pub total: Count,
     pub skipped: usize,
+    /// The first wrong verdicts (up to the limit given to [`score`]).
+    pub misses: Vec<Miss>,
 }
 
 /// Runs every request of `cases` through the inspector with `policy`. A request is
 /// blocked when the verdict is `Block` (what the gateway refuses with 403).
-pub fn score(cases: &[Case], policy: &InspectPolicy) -> Score {
+pub fn score(cases: &[Case], policy: &InspectPolicy, keep_misses: usize) -> Score {
     let mut s = Score::default();
     for case in cases {
         let (reqs, skipped) = case.requests();
@@ -276,6 +282,13 @@ pub fn score(cases: &[Case], policy: &InspectPolicy) -> Score {
                 .or_default()
                 .add(case.benign, blocked);
             s.total.add(case.benign, blocked);
+            if blocked == case.benign && s.misses.len() < keep_misses {
+                s.misses.push(Miss {
+                    file: case.file.clone(),
+                    benign: case.benign,
+                    request: r.clone(),
+                });
+            }
         }
     }
     s
@@ -289,7 +302,7 @@ mod tests {
 
     #[test]
     fn cases_expand_to_requests_and_count_what_is_not_built() {
-        let case = Case::parse("owasp/sql-injection.yml", SQLI);
+        let case = Case::parse("owasp/sql-injection.yml", SQLI).expect("yaml");
         assert_eq!(case.payloads, ["' or 1=1 --", "union select 1,2"]);
         assert!(!case.benign);
         assert_eq!(case.category(), "SQL injection");
@@ -307,11 +320,13 @@ mod tests {
         let benign = Case::parse(
             "false-pos/texts.yml",
             "payload:\n  - 'I would like to select one or two'\nencoder:\n  - URL\nplaceholder:\n  - URLParam\n  - HTMLForm\n",
-        );
+        )
+        .expect("yaml");
         assert!(benign.benign);
         assert_eq!(benign.category(), "benign");
-        let attack = Case::parse("owasp/sql-injection.yml", SQLI);
-        let s = score(&[attack, benign], &InspectPolicy::default());
+        let attack = Case::parse("owasp/sql-injection.yml", SQLI).expect("yaml");
+        let s = score(&[attack, benign], &InspectPolicy::default(), 10);
+        assert!(s.misses.is_empty(), "{:?}", s.misses);
         let sql = s.categories["SQL injection"];
         assert_eq!(sql.attack_total, 8);
         assert_eq!(sql.attack_blocked, 8, "{s:?}");
@@ -324,7 +339,19 @@ mod tests {
     fn go_query_escape_and_double_quoted_escapes() {
         assert_eq!(encode("URL", "a b/<c>").as_deref(), Some("a+b%2F%3Cc%3E"));
         assert_eq!(encode("Base64Flat", "hi").as_deref(), Some("aGk="));
-        let c = Case::parse("x.yml", "payload:\n  - \"\\'-alert(1)//\"\n");
+        let c = Case::parse("x.yml", "payload:\n  - \"\\'-alert(1)//\"\n").expect("yaml");
         assert_eq!(c.payloads, ["'-alert(1)//"]);
+        // A double-quoted scalar continued over lines with `\`.
+        let c = Case::parse(
+            "x.yml",
+            "payload:\n  - \"AAAA\\\n    BBBB' UNION SELECT 1\"\ntype: 8KB SQL Injection\n",
+        )
+        .expect("yaml");
+        assert_eq!(c.payloads, ["AAAABBBB' UNION SELECT 1"]);
+        assert_eq!(c.category(), "SQL injection");
+        let nosql =
+            Case::parse("owasp/nosql-injection.yml", "type: NoSQL Injection\n").expect("yaml");
+        assert_eq!(nosql.category(), "other");
+        assert!(Case::parse("bad.yml", "payload: [unclosed").is_err());
     }
 }
