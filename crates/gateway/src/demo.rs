@@ -227,6 +227,29 @@ where
             ),
         };
     }
+    if parts.uri.path() == "/api/public/feedback" && parts.method == Method::POST {
+        // Takes any body, as a careless form handler would; the gateway's inspection
+        // in front of it is what refuses attacks.
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        return match http_body_util::Limited::new(body, MAX_DEMO_BODY)
+            .collect()
+            .await
+        {
+            Ok(c) => json(
+                StatusCode::CREATED,
+                &serde_json::json!({"received": c.to_bytes().len(), "content_type": content_type}),
+            ),
+            Err(_) => json(
+                StatusCode::BAD_REQUEST,
+                &serde_json::json!({"error": "unreadable body"}),
+            ),
+        };
+    }
     if parts.method != Method::GET && parts.method != Method::HEAD {
         let mut r = json(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -242,6 +265,27 @@ where
         return r;
     }
     let path = parts.uri.path();
+    if path == "/api/public/search" || path.starts_with("/api/public/search/") {
+        let q = form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+            .find(|(k, _)| k == "q")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+            .to_lowercase();
+        let hits: Vec<Record> = state
+            .records
+            .lock()
+            .map(|r| {
+                r.values()
+                    .filter(|c| !q.is_empty() && c.name.to_lowercase().contains(&q))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        return json(
+            StatusCode::OK,
+            &serde_json::json!({"q": q, "results": hits}),
+        );
+    }
     match path {
         "/" => {
             let mut r = Response::new(full(INDEX_HTML));
