@@ -317,7 +317,8 @@ async fn public_search_and_feedback_of_the_example() {
             .body(body)
             .send()
     };
-    let kinds: Vec<(String, Box<dyn Fn(&str) -> String>)> = vec![
+    type Encode = Box<dyn Fn(&str) -> String>;
+    let kinds: Vec<(String, Encode)> = vec![
         (
             "application/json".into(),
             Box::new(|t: &str| json!({"text": t}).to_string()),

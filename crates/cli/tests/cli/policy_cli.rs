@@ -12,7 +12,7 @@ fn policy_test_runs_the_example_cases() {
         "/../../examples/customers/policy-cases.toml"
     );
     let out = env.ok(&["policy", "test", cases], "");
-    assert!(out.contains("12 case(s), 12 passed, 0 failed"), "{out}");
+    assert!(out.contains("15 case(s), 15 passed, 0 failed"), "{out}");
 
     // A wrong expectation fails the run and says what the policy did instead.
     let bad = env.path().join("bad-cases.toml");
