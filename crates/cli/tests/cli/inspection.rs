@@ -317,8 +317,8 @@ async fn public_search_and_feedback_of_the_example() {
             .body(body)
             .send()
     };
-    type Encode = Box<dyn Fn(&str) -> String>;
-    let kinds: Vec<(String, Encode)> = vec![
+    type Encode<'a> = Box<dyn Fn(&str) -> String + 'a>;
+    let kinds: Vec<(String, Encode<'_>)> = vec![
         (
             "application/json".into(),
             Box::new(|t: &str| json!({"text": t}).to_string()),
