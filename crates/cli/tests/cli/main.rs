@@ -10,6 +10,7 @@ mod audit;
 mod audit_log;
 mod audit_repo;
 mod db_outage;
+mod deploy;
 mod forward_auth;
 mod headers;
 mod inspection;
