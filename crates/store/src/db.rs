@@ -174,9 +174,40 @@ pub(crate) async fn connect(opts: &DbOptions) -> Result<(AnyPool, Backend)> {
                 .await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
         }
-        Backend::MySql => MYSQL_MIGRATIONS.run(&pool).await?,
+        Backend::MySql => migrate_mysql(&pool).await?,
     }
     Ok((pool, backend))
+}
+
+/// How long an instance waits for another one's migrations to finish.
+const MIGRATION_LOCK_SECS: i64 = 120;
+
+/// Runs the MySQL migrations under a named lock, so instances starting at the same
+/// time apply each migration once. sqlx's migrator takes `GET_LOCK(name, -1)`, which
+/// MySQL reads as "wait forever" but MariaDB as "do not wait" (it returns NULL at
+/// once and sqlx ignores the answer): on MariaDB two instances would both apply a
+/// migration and one would fail. This lock is taken with a finite wait, its answer
+/// checked, and the migrations run on the same connection that holds it.
+async fn migrate_mysql(pool: &AnyPool) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    let got: Option<i64> =
+        sqlx::query_scalar("SELECT GET_LOCK(CONCAT('centinela-migrate-', DATABASE()), ?)")
+            .bind(MIGRATION_LOCK_SECS)
+            .fetch_one(&mut *conn)
+            .await?;
+    if got != Some(1) {
+        return Err(StoreError::Migration(format!(
+            "another instance held the migration lock for over {MIGRATION_LOCK_SECS} s;              check that no migration is stuck, then start again"
+        )));
+    }
+    let result = MYSQL_MIGRATIONS.run(&mut *conn).await;
+    // Released on every path; the connection also drops it if it closes.
+    let released = sqlx::query("SELECT RELEASE_LOCK(CONCAT('centinela-migrate-', DATABASE()))")
+        .execute(&mut *conn)
+        .await;
+    result?;
+    released?;
+    Ok(())
 }
 
 /// Seconds since the Unix epoch: the one time format the schema uses.

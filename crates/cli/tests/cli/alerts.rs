@@ -15,7 +15,7 @@ use crate::util::{Db, Env};
 const PASSWORD: &str = "correct horse battery staple";
 
 /// A webhook receiver that records each POST body and answers 200.
-fn webhook() -> (u16, Arc<Mutex<Vec<serde_json::Value>>>) {
+pub fn webhook() -> (u16, Arc<Mutex<Vec<serde_json::Value>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let got = Arc::new(Mutex::new(Vec::new()));

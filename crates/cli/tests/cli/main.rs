@@ -22,6 +22,7 @@ mod policy_cli;
 mod policy_matrix;
 mod quickstart;
 mod rate_limits;
+mod scale_out;
 mod timeouts;
 mod tls_clients;
 mod websocket;

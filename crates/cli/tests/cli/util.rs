@@ -87,6 +87,26 @@ impl Env {
         self.path().join("centinela.toml")
     }
 
+    /// Another instance of the same deployment: its own directory, ports and demo
+    /// upstream, the same database and (once the first instance has one) the same
+    /// master key. The database is dropped with the first environment only.
+    pub fn sibling(&self, extra: &str) -> Self {
+        let env = Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+            db: self.db,
+            db_url: self.db_url.clone(),
+            mysql_name: None,
+            https_port: free_port(),
+            upstream_port: free_port(),
+        };
+        env.write_config(extra);
+        let key = self.path().join("master.key");
+        if key.exists() {
+            std::fs::copy(&key, env.path().join("master.key")).expect("copy the master key");
+        }
+        env
+    }
+
     /// (Re)writes the config file; `extra` is appended.
     pub fn write_config(&self, extra: &str) {
         let d = self.path().display();
