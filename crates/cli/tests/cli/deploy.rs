@@ -105,3 +105,40 @@ fn the_image_is_minimal_and_non_root() {
         "the manifests run as the image's user"
     );
 }
+
+#[test]
+fn the_helm_values_carry_the_same_config() {
+    // Helm is not installable on the build machines, so the chart is not rendered in
+    // CI; the plain manifests are the tested source, and the chart's configuration
+    // is kept identical to theirs.
+    let toml =
+        std::fs::read_to_string(repo().join("deploy/kubernetes/centinela.toml")).expect("toml");
+    let values =
+        std::fs::read_to_string(repo().join("deploy/helm/centinela/values.yaml")).expect("values");
+    let start = values.find("\nconfig: |\n").expect("config key") + "\nconfig: |\n".len();
+    let embedded: String = values[start..]
+        .lines()
+        .map(|l| l.strip_prefix("  ").unwrap_or(l))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(
+        embedded, toml,
+        "values.yaml `config` and deploy/kubernetes/centinela.toml differ"
+    );
+    for t in [
+        "deployment.yaml",
+        "service.yaml",
+        "configmap.yaml",
+        "networkpolicy.yaml",
+        "availability.yaml",
+        "serviceaccount.yaml",
+    ] {
+        assert!(
+            repo()
+                .join("deploy/helm/centinela/templates")
+                .join(t)
+                .exists(),
+            "{t}"
+        );
+    }
+}
