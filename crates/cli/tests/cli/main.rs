@@ -17,6 +17,7 @@ mod inspection;
 mod login;
 mod metrics;
 mod monitoring;
+mod mysql_tls;
 mod ownership_lookup;
 mod policy_cli;
 mod policy_matrix;
