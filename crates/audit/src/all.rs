@@ -14,20 +14,6 @@ use crate::progress::Progress;
 use crate::report::Report;
 use crate::{code, deps, k8s};
 
-/// Folders that hold installed copies, build output or VCS data, never the
-/// repository's own files.
-const SKIP_DIRS: &[&str] = &[
-    "node_modules",
-    ".git",
-    "target",
-    ".venv",
-    "venv",
-    "__pycache__",
-    ".tox",
-    "dist",
-    "build",
-];
-
 /// What a YAML file must start to look like before it is read as a manifest: the
 /// first 64 KiB hold both `apiVersion:` and `kind:`. Other YAML (CI workflows,
 /// compose files, Helm values) is not a Kubernetes object and is left alone.
@@ -83,29 +69,7 @@ fn classify(paths: &[PathBuf], report: &mut Report) -> Files {
             report.error(root.display().to_string(), "no such file or directory");
             continue;
         }
-        // Links are not followed: no loops, nothing outside the tree.
-        let walker = walkdir::WalkDir::new(root)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| {
-                !(e.file_type().is_dir()
-                    && e.depth() > 0
-                    && e.file_name()
-                        .to_str()
-                        .is_some_and(|n| SKIP_DIRS.contains(&n)))
-            });
-        for entry in walker {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    report.error(root.display().to_string(), e.to_string());
-                    continue;
-                }
-            };
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let path = entry.into_path();
+        for path in crate::walk::files(root, report) {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             if deps::lockfile::Kind::of(name).is_some() {
                 files.lockfiles.push(path);

@@ -10,6 +10,22 @@
 //! on `store` or `gateway`.
 #![forbid(unsafe_code)]
 
+/// Declares one `pub static` [`Rule`] of a scanner: name, stable id, severity, OWASP
+/// category, then title, explanation and remediation. Defined before the modules so
+/// every scanner's rule table uses the same form.
+macro_rules! rule {
+    ($name:ident, $id:literal, $sev:ident, $owasp:ident, $title:literal, $expl:literal, $fix:literal) => {
+        pub static $name: $crate::finding::Rule = $crate::finding::Rule {
+            id: $id,
+            severity: $crate::finding::Severity::$sev,
+            title: $title,
+            explanation: $expl,
+            remediation: $fix,
+            owasp: $crate::finding::Owasp::$owasp,
+        };
+    };
+}
+
 pub mod advisories;
 pub mod all;
 pub mod code;
@@ -24,6 +40,7 @@ pub mod progress;
 pub mod render;
 pub mod report;
 pub mod suppress;
+mod walk;
 
 pub use error::Error;
 pub use finding::{Finding, Location, Owasp, Rule, Severity};

@@ -11,23 +11,10 @@ use std::time::Duration;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlRow};
 use sqlx::{ConnectOptions as _, Connection as _, Row as _};
 
-use crate::finding::{Finding, Location, Owasp, Rule, Severity};
+use crate::finding::{Finding, Location, Rule, Severity};
 use crate::report::Report;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-macro_rules! rule {
-    ($name:ident, $id:literal, $sev:ident, $owasp:ident, $title:literal, $expl:literal, $fix:literal) => {
-        pub static $name: Rule = Rule {
-            id: $id,
-            severity: Severity::$sev,
-            title: $title,
-            explanation: $expl,
-            remediation: $fix,
-            owasp: Owasp::$owasp,
-        };
-    };
-}
 
 rule!(INSECURE_TRANSPORT, "MYSQL-001", High, A3SensitiveDataExposure,
     "Unencrypted connections accepted",

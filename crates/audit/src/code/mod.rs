@@ -26,17 +26,6 @@ use rules::*;
 /// Source files bigger than this are generated or bundled code; they are skipped
 /// with an error rather than parsed at length.
 const MAX_SOURCE: u64 = 2 * 1024 * 1024;
-const SKIP_DIRS: &[&str] = &[
-    "node_modules",
-    ".git",
-    "target",
-    ".venv",
-    "venv",
-    "__pycache__",
-    "dist",
-    "build",
-    ".tox",
-];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Lang {
@@ -83,28 +72,11 @@ pub fn scan(paths: &[PathBuf]) -> Report {
             report.error(root.display().to_string(), "no such file or directory");
             continue;
         }
-        // Links are not followed: no symlink loops, nothing outside the tree.
-        let walker = walkdir::WalkDir::new(root)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| {
-                !(e.file_type().is_dir()
-                    && e.depth() > 0
-                    && e.file_name()
-                        .to_str()
-                        .is_some_and(|n| SKIP_DIRS.contains(&n)))
-            });
-        for entry in walker {
-            match entry {
-                Ok(e) if e.file_type().is_file() => {
-                    if let Some(l) = lang_of(e.path()) {
-                        files.push((e.into_path(), l));
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => report.error(root.display().to_string(), e.to_string()),
-            }
-        }
+        files.extend(
+            crate::walk::files(root, &mut report)
+                .into_iter()
+                .filter_map(|p| lang_of(&p).map(|l| (p, l))),
+        );
     }
     // Files are independent: parse them on every core, then merge in the walk's
     // order so the output does not depend on scheduling.

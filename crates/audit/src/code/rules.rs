@@ -1,19 +1,6 @@
 //! The rules of `audit code` (`CODE-0xx`). Ids are stable: never renumber, only add.
 
-use crate::finding::{Owasp, Rule, Severity};
-
-macro_rules! rule {
-    ($name:ident, $id:literal, $sev:ident, $owasp:ident, $title:literal, $expl:literal, $fix:literal) => {
-        pub static $name: Rule = Rule {
-            id: $id,
-            severity: Severity::$sev,
-            title: $title,
-            explanation: $expl,
-            remediation: $fix,
-            owasp: Owasp::$owasp,
-        };
-    };
-}
+use crate::finding::Rule;
 
 rule!(SQL_BUILT, "CODE-001", High, A1Injection,
     "SQL built from strings",

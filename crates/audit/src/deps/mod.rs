@@ -68,17 +68,6 @@ pub struct Options {
 /// Lockfiles bigger than this are refused per file (bounds memory).
 const MAX_LOCKFILE: u64 = 64 * 1024 * 1024;
 
-/// Folders that hold installed copies or build output, not the project's lockfiles.
-const SKIP_DIRS: &[&str] = &[
-    "node_modules",
-    ".git",
-    "target",
-    ".venv",
-    "venv",
-    "__pycache__",
-    ".tox",
-];
-
 /// Scans every lockfile found under `paths` against `db`.
 pub fn scan(paths: &[PathBuf], db: &Db, options: &Options) -> Report {
     let mut report = Report::new("deps");
@@ -223,26 +212,9 @@ pub fn discover(paths: &[PathBuf], report: &mut Report) -> Vec<(PathBuf, Kind)> 
             report.error(root.display().to_string(), "no such file or directory");
             continue;
         }
-        // Links are not followed: no loops, and nothing outside the tree is read.
-        let walker = walkdir::WalkDir::new(root)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| {
-                !(e.file_type().is_dir()
-                    && e.depth() > 0
-                    && e.file_name()
-                        .to_str()
-                        .is_some_and(|n| SKIP_DIRS.contains(&n)))
-            });
-        for entry in walker {
-            match entry {
-                Ok(e) if e.file_type().is_file() => {
-                    if let Some(k) = e.file_name().to_str().and_then(Kind::of) {
-                        out.push((e.into_path(), k));
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => report.error(root.display().to_string(), e.to_string()),
+        for path in crate::walk::files(root, report) {
+            if let Some(k) = path.file_name().and_then(|n| n.to_str()).and_then(Kind::of) {
+                out.push((path, k));
             }
         }
     }

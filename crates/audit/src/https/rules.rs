@@ -1,20 +1,7 @@
 //! The rules of `audit https`: `HTTPS-00x` TLS, `-01x` certificate, `-02x` headers,
 //! `-03x` cookies, `-04x` CORS, `-05x` plain HTTP. Ids are stable.
 
-use crate::finding::{Owasp, Rule, Severity};
-
-macro_rules! rule {
-    ($name:ident, $id:literal, $sev:ident, $owasp:ident, $title:literal, $expl:literal, $fix:literal) => {
-        pub static $name: Rule = Rule {
-            id: $id,
-            severity: Severity::$sev,
-            title: $title,
-            explanation: $expl,
-            remediation: $fix,
-            owasp: Owasp::$owasp,
-        };
-    };
-}
+use crate::finding::Rule;
 
 rule!(OLD_TLS, "HTTPS-001", High, A3SensitiveDataExposure,
     "TLS 1.0 or 1.1 accepted",

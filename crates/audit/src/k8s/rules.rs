@@ -1,20 +1,7 @@
 //! The rules of `audit k8s`. Ids `K8S-0xx` are workload and network checks,
 //! `K8S-1xx` RBAC checks. Ids are stable: never renumber, only add.
 
-use crate::finding::{Owasp, Rule, Severity};
-
-macro_rules! rule {
-    ($name:ident, $id:literal, $sev:ident, $owasp:ident, $title:literal, $expl:literal, $fix:literal) => {
-        pub static $name: Rule = Rule {
-            id: $id,
-            severity: Severity::$sev,
-            title: $title,
-            explanation: $expl,
-            remediation: $fix,
-            owasp: Owasp::$owasp,
-        };
-    };
-}
+use crate::finding::Rule;
 
 rule!(PRIVILEGED, "K8S-001", Critical, A6SecurityMisconfiguration,
     "Privileged container",
