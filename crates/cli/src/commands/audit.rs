@@ -62,7 +62,7 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
         }
         AuditCommand::Deps(args) => {
             let out = prepare(args.out)?;
-            let (paths, db, age) = (args.paths, args.db, args.max_age_days);
+            let (paths, db, age) = (args.paths, args.advisories.db, args.advisories.max_age_days);
             let report =
                 tokio::task::spawn_blocking(move || super::audit_deps::deps(&paths, &db, age))
                     .await
@@ -79,7 +79,7 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
         }
         AuditCommand::All(args) => {
             let out = prepare(args.out)?;
-            let (paths, db, age) = (args.paths, args.db, args.max_age_days);
+            let (paths, db, age) = (args.paths, args.advisories.db, args.advisories.max_age_days);
             let (report, ran) =
                 tokio::task::spawn_blocking(move || super::audit_deps::all(&paths, &db, age, true))
                     .await

@@ -11,18 +11,25 @@ use clap::Args;
 
 use crate::args::AuditOutput;
 
+/// Where the advisory data is and how old it may be.
+#[derive(Debug, Args)]
+pub struct AdvisoryDbArgs {
+    /// The advisory database written by `centinela advisories import`.
+    #[arg(long, env = "CENTINELA_ADVISORY_DB", default_value = super::advisories::DEFAULT_DB)]
+    pub db: PathBuf,
+    /// Warn (DEPS-003) when the newest advisory record is older than this many days.
+    #[arg(long, default_value_t = 7, value_name = "DAYS")]
+    pub max_age_days: u64,
+}
+
 /// `audit deps`.
 #[derive(Debug, Args)]
 pub struct DepsArgs {
     /// Lockfiles, or directories to search for them.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// The advisory database written by `centinela advisories import`.
-    #[arg(long, env = "CENTINELA_ADVISORY_DB", default_value = super::advisories::DEFAULT_DB)]
-    pub db: PathBuf,
-    /// Warn (DEPS-003) when the advisory data is older than this many days.
-    #[arg(long, default_value_t = 7, value_name = "DAYS")]
-    pub max_age_days: u64,
+    #[command(flatten)]
+    pub advisories: AdvisoryDbArgs,
     #[command(flatten)]
     pub out: AuditOutput,
 }
@@ -33,12 +40,8 @@ pub struct AllArgs {
     /// Repository roots (or files) to scan.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// The advisory database written by `centinela advisories import`.
-    #[arg(long, env = "CENTINELA_ADVISORY_DB", default_value = super::advisories::DEFAULT_DB)]
-    pub db: PathBuf,
-    /// Warn (DEPS-003) when the advisory data is older than this many days.
-    #[arg(long, default_value_t = 7, value_name = "DAYS")]
-    pub max_age_days: u64,
+    #[command(flatten)]
+    pub advisories: AdvisoryDbArgs,
     #[command(flatten)]
     pub out: AuditOutput,
 }

@@ -274,20 +274,7 @@ async fn locks_expire_by_themselves(db: Db) {
     let r = api_login(&c, &server, "dora", PASSWORD, None).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     // The HTML form says the same, with a page rather than JSON.
-    let page = c
-        .get(format!("{}/_centinela/login", server.base()))
-        .send()
-        .await
-        .expect("page");
-    let csrf_cookie = page
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("__Host-centinela-csrf="))
-        .map(cookie_value)
-        .expect("csrf cookie");
-    let csrf = csrf_field(&page.text().await.expect("html"));
+    let (csrf_cookie, csrf) = login_form(&c, &server.base()).await;
     let form = c
         .post(format!("{}/_centinela/login", server.base()))
         .header(COOKIE, cookie_header("__Host-centinela-csrf", &csrf_cookie))
@@ -488,6 +475,25 @@ async fn tokens_through_gateway(db: Db) {
     at_rest_has_no_secrets(&env, &server, &[&token]);
 }
 
+/// Opens the HTML login page: its CSRF cookie and the form's matching field.
+async fn login_form(c: &reqwest::Client, base: &str) -> (String, String) {
+    let page = c
+        .get(format!("{base}/_centinela/login"))
+        .send()
+        .await
+        .expect("page");
+    let csrf_cookie = page
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("__Host-centinela-csrf="))
+        .map(cookie_value)
+        .expect("csrf cookie");
+    let csrf = csrf_field(&page.text().await.expect("html"));
+    (csrf_cookie, csrf)
+}
+
 /// Pulls `name="csrf" value="..."` out of a page.
 fn csrf_field(page: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
@@ -640,20 +646,7 @@ async fn totp_enrolment_and_login(db: Db) {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     // HTML flow with a pending second factor: password, then the code page.
-    let page = c
-        .get(format!("{base}/_centinela/login"))
-        .send()
-        .await
-        .expect("page");
-    let csrf_cookie = page
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("__Host-centinela-csrf="))
-        .map(cookie_value)
-        .expect("csrf cookie");
-    let csrf = csrf_field(&page.text().await.expect("html"));
+    let (csrf_cookie, csrf) = login_form(&c, &base).await;
     let r = c
         .post(format!("{base}/_centinela/login"))
         .header(COOKIE, cookie_header("__Host-centinela-csrf", &csrf_cookie))

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::free_port;
+use crate::util::{free_port, self_signed_cert};
 
 struct Mariadb {
     child: Child,
@@ -20,35 +20,9 @@ impl Drop for Mariadb {
     }
 }
 
-fn cert(dir: &Path, name: &str) {
-    let out = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-        ])
-        .args(["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .arg("-keyout")
-        .arg(dir.join(format!("{name}-key.pem")))
-        .arg("-out")
-        .arg(dir.join(format!("{name}.pem")))
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A throwaway MariaDB with TLS in `dir`, root without a password, database `t`.
 fn start_mariadb(dir: &Path) -> Mariadb {
-    cert(dir, "server");
+    self_signed_cert(dir, "server", "IP:127.0.0.1");
     let data = dir.join("data");
     let install = Command::new("mariadb-install-db")
         .arg("--no-defaults")
@@ -138,7 +112,7 @@ fn centinela(dir: &Path, url: &str, args: &[&str], stdin: &str) -> std::process:
 fn the_store_runs_over_verified_tls() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = start_mariadb(dir.path());
-    cert(dir.path(), "other");
+    self_signed_cert(dir.path(), "other", "IP:127.0.0.1");
     let ca = dir.path().join("server.pem");
     let url = format!(
         "mysql://root@127.0.0.1:{}/t?ssl-mode=VERIFY_IDENTITY&ssl-ca={}",

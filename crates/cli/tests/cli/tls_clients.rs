@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use crate::util::{free_port, wait_for_port, Db, Env};
+use crate::util::{free_port, self_signed_cert, wait_for_port, Db, Env};
 
 /// `openssl s_client` with `args`; returns (success, combined output).
 fn s_client(port: u16, args: &[&str]) -> (bool, String) {
@@ -104,38 +104,6 @@ fn protocol_versions_suites_hsts_and_redirect() {
     );
 }
 
-/// A self-signed certificate for `localhost` (fresh key each time), as PEM files.
-fn make_cert(dir: &std::path::Path, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-    let (cert, key) = (
-        dir.join(format!("{name}.crt")),
-        dir.join(format!("{name}.key")),
-    );
-    let out = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-        ])
-        .args(["-nodes", "-days", "2", "-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=DNS:localhost"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (cert, key)
-}
-
 fn client_trusting(cert: &std::path::Path) -> reqwest::Client {
     let pem = std::fs::read(cert).expect("cert");
     reqwest::Client::builder()
@@ -152,7 +120,7 @@ fn client_trusting(cert: &std::path::Path) -> reqwest::Client {
 #[tokio::test]
 async fn certificates_reload_on_sighup_without_dropping_connections() {
     let env = Env::new(Db::Sqlite);
-    let (c1, k1) = make_cert(env.path(), "first");
+    let (c1, k1) = self_signed_cert(env.path(), "first", "DNS:localhost");
     let (live_cert, live_key) = (env.path().join("tls.crt"), env.path().join("tls.key"));
     std::fs::copy(&c1, &live_cert).expect("copy");
     std::fs::copy(&k1, &live_key).expect("copy");
@@ -171,7 +139,7 @@ async fn certificates_reload_on_sighup_without_dropping_connections() {
     let r = old.get(server.base()).send().await.expect("first cert");
     assert_eq!(r.status(), 200);
 
-    let (c2, k2) = make_cert(env.path(), "second");
+    let (c2, k2) = self_signed_cert(env.path(), "second", "DNS:localhost");
     std::fs::copy(&c2, &live_cert).expect("copy");
     std::fs::copy(&k2, &live_key).expect("copy");
     let hup = Command::new("kill")

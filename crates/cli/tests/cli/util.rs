@@ -382,3 +382,37 @@ impl Relay {
         self.open.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// A fresh self-signed end-entity certificate (P-256) for `san` (`DNS:localhost`,
+/// `IP:127.0.0.1`), written as `NAME.pem` and `NAME-key.pem` in `dir`.
+pub fn self_signed_cert(dir: &Path, name: &str, san: &str) -> (PathBuf, PathBuf) {
+    let (cert, key) = (
+        dir.join(format!("{name}.pem")),
+        dir.join(format!("{name}-key.pem")),
+    );
+    let cn = san.split_once(':').map_or(san, |(_, v)| v);
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", &format!("/CN={cn}")])
+        .args(["-addext", &format!("subjectAltName={san}")])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("run openssl (apt-get install openssl)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (cert, key)
+}
