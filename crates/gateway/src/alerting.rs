@@ -103,7 +103,7 @@ impl Alerting {
         let webhook_dropped = Arc::new(AtomicU64::new(0));
         let webhook = webhook.map(|cfg| {
             let (tx, rx) = mpsc::channel(WEBHOOK_QUEUE);
-            tokio::spawn(send_webhooks(cfg, rx));
+            tokio::spawn(send_webhooks(cfg, rx, metrics.clone()));
             tx
         });
         let blocklist = Arc::new(Blocklist::default());
@@ -227,6 +227,7 @@ impl Alerting {
             });
             if tx.try_send(payload).is_err() {
                 self.webhook_dropped.fetch_add(1, Ordering::Relaxed);
+                count_failed(self.metrics.as_deref(), "queue_full");
                 tracing::error!("Webhook queue full: an alert notification was dropped (it is in the log and the database)");
             }
         }
@@ -262,7 +263,19 @@ impl Alerting {
     }
 }
 
-async fn send_webhooks(cfg: WebhookConfig, mut rx: mpsc::Receiver<serde_json::Value>) {
+fn count_failed(metrics: Option<&Metrics>, reason: &str) {
+    if let Some(m) = metrics {
+        m.notifications_failed
+            .get_or_create(&vec![("reason", reason.to_owned())])
+            .inc();
+    }
+}
+
+async fn send_webhooks(
+    cfg: WebhookConfig,
+    mut rx: mpsc::Receiver<serde_json::Value>,
+    metrics: Option<Arc<Metrics>>,
+) {
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(5))
@@ -300,6 +313,7 @@ async fn send_webhooks(cfg: WebhookConfig, mut rx: mpsc::Receiver<serde_json::Va
             }
             if attempt == WEBHOOK_ATTEMPTS {
                 tracing::error!("Alert notification not delivered after {WEBHOOK_ATTEMPTS} attempts (it is in the log and the database)");
+                count_failed(metrics.as_deref(), "undelivered");
             } else {
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(10));

@@ -36,6 +36,9 @@ pub struct Metrics {
     pub audit_dropped: Gauge<i64, AtomicI64>,
     /// Alerts fired, by rule.
     pub alerts_fired: Family<Labels, Counter>,
+    /// Alert notifications the webhook did not get, by reason (`queue_full`,
+    /// `undelivered` after every retry). The alert itself is in the log and the store.
+    pub notifications_failed: Family<Labels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -110,8 +113,15 @@ impl Default for Metrics {
             "Alerts fired, by rule",
             alerts_fired.clone(),
         );
+        let notifications_failed = Family::<Labels, Counter>::default();
+        registry.register(
+            "alert_notifications_failed",
+            "Alert notifications not delivered to the webhook, by reason (queue_full, undelivered)",
+            notifications_failed.clone(),
+        );
         Self {
             registry,
+            notifications_failed,
             requests,
             latency,
             upstream_errors,
@@ -139,6 +149,11 @@ impl Metrics {
             let _ = self
                 .rate_limited
                 .get_or_create(&vec![("limit", l.to_owned())]);
+        }
+        for reason in ["queue_full", "undelivered"] {
+            let _ = self
+                .notifications_failed
+                .get_or_create(&vec![("reason", reason.to_owned())]);
         }
         for rule in rules {
             let _ = self

@@ -168,3 +168,71 @@ async fn failed_logins_lock_the_account() {
     let r = crate::login::api_login(&c, &server, "bruno", PASSWORD, None).await;
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+/// A webhook that refuses every notification: requests are answered as usual while
+/// the sender retries with back-off, and the notification that never got through is
+/// counted in the metrics.
+#[tokio::test]
+async fn a_failing_webhook_is_counted_and_slows_nothing() {
+    let refusing = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let hook = refusing.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in refusing.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                line.clear();
+            }
+            let _ = reader.into_inner().write_all(
+                b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let env = Env::with_extra(
+        Db::Sqlite,
+        &format!("[alerts]\nwebhook_url = \"http://127.0.0.1:{hook}/hook\"\n"),
+    );
+    let admin = crate::metrics::with_admin(&env);
+    let server = env.start_server();
+    crate::util::wait_for_port(admin);
+    let c = crate::login::client(&env);
+    let base = server.base();
+    for _ in 0..20 {
+        let r = c
+            .get(format!("{base}/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E"))
+            .send()
+            .await
+            .expect("attack");
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+    // While the sender retries, the gateway keeps answering at once (here it refuses
+    // the now-blocked address; it does not wait on the webhook).
+    let quick = crate::login::client(&env);
+    let metric = "centinela_alert_notifications_failed_total{reason=\"undelivered\"}";
+    let mut failed = 0.0;
+    for _ in 0..150 {
+        let m = reqwest::get(format!("http://127.0.0.1:{admin}/metrics"))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        failed = m
+            .lines()
+            .find(|l| l.starts_with(metric))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        if failed >= 1.0 {
+            break;
+        }
+        let r = quick
+            .get(format!("{base}/api/whoami"))
+            .send()
+            .await
+            .expect("served");
+        assert!(r.status().is_client_error(), "{}", r.status());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(failed, 1.0, "the undelivered notification is counted");
+}
