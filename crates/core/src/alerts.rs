@@ -145,6 +145,16 @@ pub fn default_rules() -> Vec<Rule> {
             response: Response::RevokeSessions,
             summary: "a signed-in user keeps asking for records that are not theirs: account misuse or a stolen session",
         },
+        Rule {
+            name: "audit-chain-broken",
+            kind: Kind::AuditChainBroken,
+            group_by: GroupBy::All,
+            threshold: 1,
+            window: Duration::from_secs(3600),
+            severity: "critical",
+            response: Response::Notify,
+            summary: "the audit log's hash chain does not verify: a record was edited, inserted or deleted outside Centinela",
+        },
     ]
 }
 

@@ -42,6 +42,9 @@ pub enum Kind {
     AdminAction,
     /// Data keys were rotated.
     KeyRotation,
+    /// A periodic check found the audit chain broken (an edited, inserted or deleted
+    /// record): recorded so the alert rule of the same name fires.
+    AuditChainBroken,
 }
 
 impl Kind {
@@ -60,6 +63,7 @@ impl Kind {
             Self::ConfigLoaded => "config-loaded",
             Self::AdminAction => "admin-action",
             Self::KeyRotation => "key-rotation",
+            Self::AuditChainBroken => "audit-chain-broken",
         }
     }
 
@@ -72,6 +76,7 @@ impl Kind {
             Self::Logout | Self::SessionsRevoked => "session",
             Self::PolicyDenied | Self::InspectionBlocked | Self::RateLimited => "web",
             Self::ConfigLoaded | Self::KeyRotation => "configuration",
+            Self::AuditChainBroken => "database",
             Self::AdminAction => "iam",
         }
     }

@@ -169,6 +169,9 @@ pub struct AlertsConfig {
     pub webhook_slack: bool,
     /// Prefix of runbook links in notifications (e.g. the repository's URL).
     pub runbook_base_url: String,
+    /// How often the gateway verifies the whole audit chain (a break raises the
+    /// `audit-chain-broken` alert).
+    pub chain_check_interval: Duration,
 }
 
 /// `[server]`: where Centinela listens and keeps its files.
@@ -552,6 +555,7 @@ struct RawAlerts {
     webhook_url: Sp<String>,
     webhook_format: Sp<String>,
     runbook_base_url: Sp<String>,
+    chain_check: Sp<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -942,11 +946,17 @@ impl Validator<'_> {
             String::new(),
             |u| Ok(u.clone()),
         );
+        let chain_check_interval = self.duration(
+            &raw.chain_check,
+            "alerts.chain_check",
+            Duration::from_secs(15 * 60),
+        );
         AlertsConfig {
             enabled,
             webhook_url,
             webhook_slack,
             runbook_base_url,
+            chain_check_interval,
         }
     }
 

@@ -194,6 +194,30 @@ fn spawn_session_purger(store: Store) {
     });
 }
 
+/// Verifies the whole audit chain now and then; a break is recorded as an
+/// `audit-chain-broken` event, which the alert rule of that name turns into one alert
+/// (however many instances see it). A database that does not answer is retried.
+fn spawn_chain_check(store: Store, audit: AuditSink, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match store.verify_audit().await {
+                Ok(Ok(_)) => {}
+                Ok(Err(b)) => {
+                    tracing::error!(seq = b.seq, reason = %b.reason, "The audit chain is broken");
+                    audit.record(
+                        Event::new(Kind::AuditChainBroken, "failure", unix_ms())
+                            .target(format!("event {}", b.seq))
+                            .detail("reason", b.reason.clone()),
+                    );
+                }
+                Err(e) => tracing::warn!(error = %e, "Could not verify the audit chain"),
+            }
+        }
+    });
+}
+
 /// Keeps the active-sessions gauge current.
 fn spawn_session_gauge(store: Store, metrics: Arc<Metrics>) {
     tokio::spawn(async move {
@@ -342,6 +366,13 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     })
     .await?;
     spawn_session_purger(store.clone());
+    if cfg.alerts.enabled {
+        spawn_chain_check(
+            store.clone(),
+            audit.clone(),
+            cfg.alerts.chain_check_interval,
+        );
+    }
 
     let url = cfg.effective_public_url();
     tracing::info!(

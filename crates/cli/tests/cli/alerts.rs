@@ -236,3 +236,58 @@ async fn a_failing_webhook_is_counted_and_slows_nothing() {
     }
     assert_eq!(failed, 1.0, "the undelivered notification is counted");
 }
+
+/// A record edited behind the gateway's back is found by the periodic chain check
+/// and raises the `audit-chain-broken` alert, notified once with its runbook.
+#[tokio::test]
+async fn an_edited_audit_record_raises_an_alert() {
+    let (hook, received) = webhook();
+    let env = Env::with_extra(
+        Db::Mysql,
+        &format!(
+            "[alerts]\nwebhook_url = \"http://127.0.0.1:{hook}/hook\"\nchain_check = \"1s\"\n"
+        ),
+    );
+    for name in ["ana", "luis"] {
+        env.add_user(name, PASSWORD, &["--role", "agent"]);
+    }
+    let db = env.db_url.rsplit('/').next().expect("db").to_owned();
+    let out = std::process::Command::new("mysql")
+        .args(["--protocol=tcp", "-h127.0.0.1", "-uroot", &db, "-e"])
+        .arg("UPDATE audit_events SET target = 'root' WHERE seq = 1")
+        .output()
+        .expect("mysql");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server = env.start_server();
+    let count = || {
+        received
+            .lock()
+            .map(|r| {
+                r.iter()
+                    .filter(|v| v["rule"] == "audit-chain-broken")
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got = count();
+        if !got.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(got.len(), 1, "{got:?}\n{}", server.log_text());
+    assert_eq!(got[0]["severity"], "critical");
+    assert!(got[0]["runbook"]
+        .as_str()
+        .is_some_and(|r| r.ends_with("audit-chain-broken.md")));
+    // Later checks find the same break; the open alert is not notified again.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(count().len(), 1);
+}
