@@ -146,6 +146,16 @@ pub fn default_rules() -> Vec<Rule> {
             summary: "a signed-in user keeps asking for records that are not theirs: account misuse or a stolen session",
         },
         Rule {
+            name: "admin-login-new-network",
+            kind: Kind::AdminNewNetwork,
+            group_by: GroupBy::Actor,
+            threshold: 1,
+            window: Duration::from_secs(3600),
+            severity: "high",
+            response: Response::Notify,
+            summary: "an administrator signed in from a network never seen for them: a stolen password, or travel to confirm",
+        },
+        Rule {
             name: "audit-chain-broken",
             kind: Kind::AuditChainBroken,
             group_by: GroupBy::All,

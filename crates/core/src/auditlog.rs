@@ -45,9 +45,34 @@ pub enum Kind {
     /// A periodic check found the audit chain broken (an edited, inserted or deleted
     /// record): recorded so the alert rule of the same name fires.
     AuditChainBroken,
+    /// An administrator signed in from a network never seen for them before.
+    AdminNewNetwork,
 }
 
 impl Kind {
+    /// Every kind, for reading stored names back.
+    pub const ALL: [Self; 14] = [
+        Self::LoginSuccess,
+        Self::LoginFailure,
+        Self::LoginLocked,
+        Self::MfaEnrolled,
+        Self::Logout,
+        Self::SessionsRevoked,
+        Self::PolicyDenied,
+        Self::InspectionBlocked,
+        Self::RateLimited,
+        Self::ConfigLoaded,
+        Self::AdminAction,
+        Self::KeyRotation,
+        Self::AuditChainBroken,
+        Self::AdminNewNetwork,
+    ];
+
+    /// The kind a stored name stands for.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// Stable name, used in storage, exports and alert rules.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,15 +89,18 @@ impl Kind {
             Self::AdminAction => "admin-action",
             Self::KeyRotation => "key-rotation",
             Self::AuditChainBroken => "audit-chain-broken",
+            Self::AdminNewNetwork => "admin-new-network",
         }
     }
 
     /// The ECS `event.category` of this kind.
     pub fn category(self) -> &'static str {
         match self {
-            Self::LoginSuccess | Self::LoginFailure | Self::LoginLocked | Self::MfaEnrolled => {
-                "authentication"
-            }
+            Self::LoginSuccess
+            | Self::LoginFailure
+            | Self::LoginLocked
+            | Self::MfaEnrolled
+            | Self::AdminNewNetwork => "authentication",
             Self::Logout | Self::SessionsRevoked => "session",
             Self::PolicyDenied | Self::InspectionBlocked | Self::RateLimited => "web",
             Self::ConfigLoaded | Self::KeyRotation => "configuration",
@@ -379,6 +407,18 @@ pub fn verify<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_has_a_unique_name_that_reads_back() {
+        let mut names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        for k in Kind::ALL {
+            assert_eq!(Kind::from_name(k.as_str()), Some(k));
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Kind::ALL.len());
+        assert_eq!(Kind::from_name("no-such-kind"), None);
+    }
 
     fn chain(n: i64) -> Vec<Stored> {
         let mut prev = GENESIS.to_owned();

@@ -14,6 +14,7 @@ mod db;
 mod error;
 mod keys;
 pub mod lookup;
+mod networks;
 mod sessions;
 mod sqlite_read;
 mod throttle;

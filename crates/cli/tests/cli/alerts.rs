@@ -291,3 +291,72 @@ async fn an_edited_audit_record_raises_an_alert() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(count().len(), 1);
 }
+
+/// An administrator signing in from a network never seen for them raises
+/// `admin-login-new-network` once; their first network, a second address in a known
+/// network, and other users' new networks do not.
+#[tokio::test]
+async fn admin_login_from_a_new_network_is_alerted() {
+    let (hook, received) = webhook();
+    let env = Env::with_extra(
+        Db::Sqlite,
+        &format!("[alerts]\nwebhook_url = \"http://127.0.0.1:{hook}/hook\"\n"),
+    );
+    // The test client stands in for a proxy reporting the client's address.
+    env.add_server_keys("trusted_proxies = [\"127.0.0.1/32\"]\n");
+    env.add_user("root", PASSWORD, &["--role", "admin"]);
+    env.add_user(
+        "carla",
+        PASSWORD,
+        &["--role", "customer", "--customer-id", "4"],
+    );
+    let server = env.start_server();
+    let c = crate::login::client(&env);
+    let login = |user: &'static str, from: &'static str| {
+        c.post(format!("{}/_centinela/api/login", server.base()))
+            .header("x-forwarded-for", from)
+            .json(&serde_json::json!({"username": user, "password": PASSWORD}))
+            .send()
+    };
+    let alerts = || {
+        received
+            .lock()
+            .map(|r| {
+                r.iter()
+                    .filter(|v| v["rule"] == "admin-login-new-network")
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    for (user, from) in [
+        ("root", "198.51.100.7"),
+        ("root", "198.51.100.99"),
+        ("carla", "192.0.2.1"),
+        ("carla", "203.0.113.80"),
+    ] {
+        assert_eq!(
+            login(user, from).await.expect("login").status(),
+            StatusCode::OK
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(alerts().is_empty(), "{:?}", alerts());
+    assert_eq!(
+        login("root", "203.0.113.5").await.expect("login").status(),
+        StatusCode::OK
+    );
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got = alerts();
+        if !got.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["key"], "root");
+    assert!(got[0]["runbook"]
+        .as_str()
+        .is_some_and(|r| r.ends_with("admin-login-new-network.md")));
+}

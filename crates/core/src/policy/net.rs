@@ -37,6 +37,25 @@ impl Cidr {
     }
 }
 
+/// The network an address belongs to for "seen before" checks: its IPv4 /24 or its
+/// IPv6 /48 (what one site or provider usually holds), as `a.b.c.0/24`.
+pub fn network_of(ip: IpAddr) -> String {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 @ IpAddr::V4(_) => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        IpAddr::V6(v6) => {
+            let net = u128::from(v6) & (u128::MAX << 80);
+            format!("{}/48", std::net::Ipv6Addr::from(net))
+        }
+    }
+}
+
 /// The client's address: `peer`, unless the peer is a trusted proxy, in which case the
 /// right-most address of `X-Forwarded-For` that is not itself a trusted proxy (the
 /// left part of the header is whatever the client wrote, so it is never believed
@@ -97,6 +116,14 @@ impl fmt::Display for Cidr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn networks_for_seen_checks() {
+        let n = |s: &str| network_of(s.parse().expect("ip"));
+        assert_eq!(n("198.51.100.7"), "198.51.100.0/24");
+        assert_eq!(n("::ffff:198.51.100.7"), "198.51.100.0/24");
+        assert_eq!(n("2001:db8:1234:5678::1"), "2001:db8:1234::/48");
+    }
 
     fn c(s: &str) -> Cidr {
         s.parse().expect("cidr")

@@ -222,6 +222,26 @@ impl Accounts {
         }
     }
 
+    /// After an administrator's completed sign-in: remembers the network, and records
+    /// an `admin-new-network` event when it was never seen for them (the alert rule of
+    /// that name turns it into an alert). A store error only costs the check.
+    async fn note_admin_network(&self, user: &User, client_ip: IpAddr) {
+        if !user.roles.iter().any(|r| r == "admin") {
+            return;
+        }
+        let network = centinela_core::policy::net::network_of(client_ip);
+        match self.store.note_admin_network(&user.id, &network).await {
+            Ok(true) => self.emit(
+                Event::new(Kind::AdminNewNetwork, "success", now_ms())
+                    .actor(&user.username)
+                    .client(client_ip)
+                    .detail("network", network),
+            ),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "Could not check the administrator's network"),
+        }
+    }
+
     /// [`Accounts::login_inner`] with its outcome recorded in the audit log.
     pub async fn login(
         &self,
@@ -235,6 +255,11 @@ impl Accounts {
             .login_inner(username, password, totp_code, client_ip, interactive)
             .await;
         let known = || centinela_store::validate_username(username).is_ok() && username.len() <= 64;
+        if let Ok(s) = &result {
+            if !s.mfa_pending {
+                self.note_admin_network(&s.user, client_ip).await;
+            }
+        }
         match &result {
             Ok(s) => self.emit(
                 Event::new(Kind::LoginSuccess, "success", now_ms())
@@ -499,6 +524,7 @@ impl Accounts {
             .user_by_id(&rec.user_id)
             .await?
             .ok_or(AuthError::InvalidCredentials)?;
+        self.note_admin_network(&user, client_ip).await;
         let id = token::new_session_id();
         self.store
             .rotate_session(&digest, &token::digest(id.expose()), false)
