@@ -130,6 +130,13 @@ pub enum UserCommand {
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
     },
+    /// Remove a user's second factor and recovery codes (a lost phone) and end their
+    /// sessions; they sign in with the password alone and enrol again.
+    ResetMfa {
+        #[command(flatten)]
+        cfg: ConfigArg,
+        username: String,
+    },
     /// Re-enable a disabled or locked user.
     Enable {
         #[command(flatten)]

@@ -145,15 +145,31 @@ pub fn unix_now() -> i64 {
 /// by the operating-system user running it. A failure to record is reported but does
 /// not undo the action, which has already happened.
 pub async fn record_admin(store: &Store, action: &str, target: &str, details: serde_json::Value) {
-    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
-    let mut e = centinela_core::auditlog::Event::new(
+    record_admin_as(
+        store,
         centinela_core::auditlog::Kind::AdminAction,
-        "success",
-        unix_now().saturating_mul(1000),
+        action,
+        target,
+        details,
     )
-    .actor(format!("cli:{who}"))
-    .target(target)
-    .detail("action", action);
+    .await;
+}
+
+/// [`record_admin`] under a kind of its own (an MFA removal is an admin action that
+/// alert rules and reviewers look for by name).
+pub async fn record_admin_as(
+    store: &Store,
+    kind: centinela_core::auditlog::Kind,
+    action: &str,
+    target: &str,
+    details: serde_json::Value,
+) {
+    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    let mut e =
+        centinela_core::auditlog::Event::new(kind, "success", unix_now().saturating_mul(1000))
+            .actor(format!("cli:{who}"))
+            .target(target)
+            .detail("action", action);
     if let serde_json::Value::Object(m) = details {
         for (k, v) in m {
             e = e.detail(&k, v);

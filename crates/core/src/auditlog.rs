@@ -26,6 +26,8 @@ pub enum Kind {
     LoginLocked,
     /// A second factor was turned on.
     MfaEnrolled,
+    /// A user's second factor (and recovery codes) was removed by an administrator.
+    MfaRemoved,
     /// A session ended by logout.
     Logout,
     /// Every session of a user was ended (by the user or an administrator).
@@ -51,11 +53,12 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, for reading stored names back.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::LoginSuccess,
         Self::LoginFailure,
         Self::LoginLocked,
         Self::MfaEnrolled,
+        Self::MfaRemoved,
         Self::Logout,
         Self::SessionsRevoked,
         Self::PolicyDenied,
@@ -80,6 +83,7 @@ impl Kind {
             Self::LoginFailure => "login-failure",
             Self::LoginLocked => "login-locked",
             Self::MfaEnrolled => "mfa-enrolled",
+            Self::MfaRemoved => "mfa-removed",
             Self::Logout => "logout",
             Self::SessionsRevoked => "sessions-revoked",
             Self::PolicyDenied => "policy-denied",
@@ -100,6 +104,7 @@ impl Kind {
             | Self::LoginFailure
             | Self::LoginLocked
             | Self::MfaEnrolled
+            | Self::MfaRemoved
             | Self::AdminNewNetwork => "authentication",
             Self::Logout | Self::SessionsRevoked => "session",
             Self::PolicyDenied | Self::InspectionBlocked | Self::RateLimited => "web",

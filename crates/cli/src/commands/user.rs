@@ -138,6 +138,22 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             )
             .await;
         }
+        UserCommand::ResetMfa { cfg, username } => {
+            let ctx = Context::open(&cfg).await?;
+            let u = find(&ctx, &username).await?;
+            ctx.store.set_totp_secret(&u.id, None, false).await?;
+            ctx.store.replace_recovery_codes(&u.id, &[]).await?;
+            let n = ctx.store.delete_user_sessions(&u.id).await?;
+            println!("removed the second factor of {username}; ended {n} session(s)");
+            crate::context::record_admin_as(
+                &ctx.store,
+                centinela_core::auditlog::Kind::MfaRemoved,
+                "user-reset-mfa",
+                &username,
+                serde_json::json!({"sessions_ended": n}),
+            )
+            .await;
+        }
         UserCommand::Enable { cfg, username } => {
             let ctx = Context::open(&cfg).await?;
             let u = find(&ctx, &username).await?;

@@ -718,6 +718,23 @@ async fn totp_enrolment_and_login(db: Db) {
         !dump.windows(secret.len()).any(|w| w == secret.as_slice()),
         "raw TOTP secret found in the database"
     );
+
+    // A lost phone: the administrator removes the second factor. Sessions end, the
+    // password alone signs in again, old recovery codes are gone, and the removal is
+    // in the audit log under its own kind.
+    env.ok(&["user", "reset-mfa", "carol"], "");
+    assert_eq!(whoami(&c, &server, &full).await, StatusCode::UNAUTHORIZED);
+    let r = api_login(&c, &server, "carol", PASSWORD, Some(&recovery[3])).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "a code is not asked for any more"
+    );
+    let r = api_login(&c, &server, "carol", PASSWORD, None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let events = env.ok(&["audit-log", "export", "--kind", "mfa-removed"], "");
+    assert_eq!(events.lines().count(), 1, "{events}");
+    assert!(events.contains("\"authentication\""), "{events}");
 }
 
 fn decode_base32(s: &str) -> Vec<u8> {
