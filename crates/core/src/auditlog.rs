@@ -40,6 +40,9 @@ pub enum Kind {
     RateLimited,
     /// The gateway started with a configuration.
     ConfigLoaded,
+    /// A file the gateway reads while running (the TLS certificate) was reloaded, or
+    /// a reload failed.
+    ConfigReloaded,
     /// An administrator changed an account or a token.
     AdminAction,
     /// Data keys were rotated.
@@ -53,7 +56,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, for reading stored names back.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::LoginSuccess,
         Self::LoginFailure,
         Self::LoginLocked,
@@ -65,6 +68,7 @@ impl Kind {
         Self::InspectionBlocked,
         Self::RateLimited,
         Self::ConfigLoaded,
+        Self::ConfigReloaded,
         Self::AdminAction,
         Self::KeyRotation,
         Self::AuditChainBroken,
@@ -90,6 +94,7 @@ impl Kind {
             Self::InspectionBlocked => "inspection-blocked",
             Self::RateLimited => "rate-limited",
             Self::ConfigLoaded => "config-loaded",
+            Self::ConfigReloaded => "config-reloaded",
             Self::AdminAction => "admin-action",
             Self::KeyRotation => "key-rotation",
             Self::AuditChainBroken => "audit-chain-broken",
@@ -108,7 +113,7 @@ impl Kind {
             | Self::AdminNewNetwork => "authentication",
             Self::Logout | Self::SessionsRevoked => "session",
             Self::PolicyDenied | Self::InspectionBlocked | Self::RateLimited => "web",
-            Self::ConfigLoaded | Self::KeyRotation => "configuration",
+            Self::ConfigLoaded | Self::ConfigReloaded | Self::KeyRotation => "configuration",
             Self::AuditChainBroken => "database",
             Self::AdminAction => "iam",
         }

@@ -38,6 +38,8 @@ pub struct TlsFiles {
     pub key: PathBuf,
     /// How often to check the files for changes; `None` reloads only on SIGHUP.
     pub watch_interval: Option<Duration>,
+    /// Told of every reload and its outcome.
+    pub on_reload: Option<crate::tls::ReloadHook>,
 }
 
 /// Per-connection resource limits. Defaults suit a gateway facing the internet.
@@ -162,9 +164,10 @@ impl BoundServer {
             cfg,
             ..
         } = self;
-        let mut background = vec![tls.spawn_sighup_reloader()?];
+        let hook = cfg.tls.on_reload.clone();
+        let mut background = vec![tls.spawn_sighup_reloader(hook.clone())?];
         if let Some(every) = cfg.tls.watch_interval {
-            background.push(tls.spawn_watcher(every));
+            background.push(tls.spawn_watcher(every, hook));
         }
         let _abort = AbortOnDrop(background);
 

@@ -266,6 +266,29 @@ fn stamp(path: &Path) -> FileStamp {
 
 /// A certificate resolver whose certificate can be swapped at run time. Handshakes take
 /// the current certificate; established connections keep the one they negotiated.
+/// Told of every certificate reload: what triggered it (`sighup`, `file-change`) and
+/// whether the new files are in service (or why not), e.g. to record it in the audit
+/// log.
+#[derive(Clone)]
+pub struct ReloadHook(pub Arc<dyn Fn(&'static str, Result<(), String>) + Send + Sync>);
+
+impl std::fmt::Debug for ReloadHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReloadHook")
+    }
+}
+
+impl ReloadHook {
+    fn tell(hook: Option<&Self>, trigger: &'static str, result: &Result<(), GatewayError>) {
+        if let Some(h) = hook {
+            (h.0)(
+                trigger,
+                result.as_ref().map(|()| ()).map_err(ToString::to_string),
+            );
+        }
+    }
+}
+
 pub struct ReloadableTls {
     cert_path: PathBuf,
     key_path: PathBuf,
@@ -334,7 +357,11 @@ impl ReloadableTls {
     /// logged once per change and the old certificate kept; writing the certificate and
     /// key one after the other makes the first check see a mismatched pair, and the
     /// next one the complete update.
-    pub fn spawn_watcher(self: &Arc<Self>, every: Duration) -> JoinHandle<()> {
+    pub fn spawn_watcher(
+        self: &Arc<Self>,
+        every: Duration,
+        hook: Option<ReloadHook>,
+    ) -> JoinHandle<()> {
         let this = Arc::clone(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -342,15 +369,23 @@ impl ReloadableTls {
             tick.tick().await;
             loop {
                 tick.tick().await;
-                if let Err(e) = this.reload_if_changed() {
-                    tracing::error!(error = %e, "TLS certificate changed on disk but cannot be used; still serving the previous one");
+                match this.reload_if_changed() {
+                    Ok(false) => {}
+                    Ok(true) => ReloadHook::tell(hook.as_ref(), "file-change", &Ok(())),
+                    Err(e) => {
+                        tracing::error!(error = %e, "TLS certificate changed on disk but cannot be used; still serving the previous one");
+                        ReloadHook::tell(hook.as_ref(), "file-change", &Err(e));
+                    }
                 }
             }
         })
     }
 
     /// Reloads on every SIGHUP (the conventional "re-read your files" signal).
-    pub fn spawn_sighup_reloader(self: &Arc<Self>) -> Result<JoinHandle<()>, GatewayError> {
+    pub fn spawn_sighup_reloader(
+        self: &Arc<Self>,
+        hook: Option<ReloadHook>,
+    ) -> Result<JoinHandle<()>, GatewayError> {
         use tokio::signal::unix::{signal, SignalKind};
         let mut hup = signal(SignalKind::hangup()).map_err(|source| GatewayError::Signal {
             signal: "SIGHUP",
@@ -359,9 +394,11 @@ impl ReloadableTls {
         let this = Arc::clone(self);
         Ok(tokio::spawn(async move {
             while hup.recv().await.is_some() {
-                if let Err(e) = this.reload() {
+                let result = this.reload();
+                if let Err(e) = &result {
                     tracing::error!(error = %e, "SIGHUP: TLS certificate reload failed; still serving the previous one");
                 }
+                ReloadHook::tell(hook.as_ref(), "sighup", &result);
             }
         }))
     }

@@ -117,6 +117,7 @@ async fn start_with(
             cert: cert_path.clone(),
             key: key_path,
             watch_interval,
+            on_reload: None,
         },
         limits,
     };

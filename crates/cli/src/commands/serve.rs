@@ -218,6 +218,24 @@ fn spawn_chain_check(store: Store, audit: AuditSink, every: Duration) {
     });
 }
 
+/// Records every certificate reload (and failed reload) as a `config-reloaded`
+/// security event.
+fn reload_recorder(audit: AuditSink) -> centinela_gateway::tls::ReloadHook {
+    centinela_gateway::tls::ReloadHook(Arc::new(move |trigger, result| {
+        let (outcome, error) = match &result {
+            Ok(()) => ("success", None),
+            Err(e) => ("failure", Some(e.clone())),
+        };
+        let mut e = Event::new(Kind::ConfigReloaded, outcome, unix_ms())
+            .target("tls certificate")
+            .detail("trigger", trigger);
+        if let Some(err) = error {
+            e = e.detail("error", err);
+        }
+        audit.record(e);
+    }))
+}
+
 /// Keeps the active-sessions gauge current.
 fn spawn_session_gauge(store: Store, metrics: Arc<Metrics>) {
     tokio::spawn(async move {
@@ -355,6 +373,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             cert,
             key,
             watch_interval: Some(CERT_WATCH_EVERY),
+            on_reload: Some(reload_recorder(audit.clone())),
         },
         limits: Limits {
             header_read_timeout: cfg.server.header_read_timeout,

@@ -175,4 +175,18 @@ async fn certificates_reload_on_sighup_without_dropping_connections() {
         .expect("old connection kept");
     assert_eq!(r.status(), 200);
     assert!(!server.log_text().contains("panicked"));
+    // The reload is a security event.
+    let mut events = String::new();
+    for _ in 0..50 {
+        events = env.ok(&["audit-log", "export", "--kind", "config-reloaded"], "");
+        if !events.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(events.lines().count(), 1, "{events}");
+    assert!(
+        events.contains("sighup") && events.contains("\"success\""),
+        "{events}"
+    );
 }
