@@ -283,7 +283,10 @@ impl ReloadHook {
         if let Some(h) = hook {
             (h.0)(
                 trigger,
-                result.as_ref().map(|()| ()).map_err(ToString::to_string),
+                match result {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                },
             );
         }
     }
