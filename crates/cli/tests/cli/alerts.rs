@@ -14,8 +14,31 @@ use crate::util::{Db, Env};
 
 const PASSWORD: &str = "correct horse battery staple";
 
+/// The notifications a test webhook received.
+pub type Received = Arc<Mutex<Vec<serde_json::Value>>>;
+
+/// The notifications received so far for `rule`.
+pub fn of_rule(received: &Received, rule: &str) -> Vec<serde_json::Value> {
+    received
+        .lock()
+        .map(|r| r.iter().filter(|v| v["rule"] == rule).cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Waits (up to 10 s) for a first notification for `rule`; returns what arrived.
+pub async fn wait_for_rule(received: &Received, rule: &str) -> Vec<serde_json::Value> {
+    for _ in 0..100 {
+        let got = of_rule(received, rule);
+        if !got.is_empty() {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Vec::new()
+}
+
 /// A webhook receiver that records each POST body and answers 200.
-pub fn webhook() -> (u16, Arc<Mutex<Vec<serde_json::Value>>>) {
+pub fn webhook() -> (u16, Received) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let got = Arc::new(Mutex::new(Vec::new()));
@@ -263,25 +286,7 @@ async fn an_edited_audit_record_raises_an_alert() {
         String::from_utf8_lossy(&out.stderr)
     );
     let server = env.start_server();
-    let count = || {
-        received
-            .lock()
-            .map(|r| {
-                r.iter()
-                    .filter(|v| v["rule"] == "audit-chain-broken")
-                    .cloned()
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    };
-    let mut got = Vec::new();
-    for _ in 0..100 {
-        got = count();
-        if !got.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let got = wait_for_rule(&received, "audit-chain-broken").await;
     assert_eq!(got.len(), 1, "{got:?}\n{}", server.log_text());
     assert_eq!(got[0]["severity"], "critical");
     assert!(got[0]["runbook"]
@@ -289,7 +294,7 @@ async fn an_edited_audit_record_raises_an_alert() {
         .is_some_and(|r| r.ends_with("audit-chain-broken.md")));
     // Later checks find the same break; the open alert is not notified again.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(count().len(), 1);
+    assert_eq!(of_rule(&received, "audit-chain-broken").len(), 1);
 }
 
 /// An administrator signing in from a network never seen for them raises
@@ -318,17 +323,7 @@ async fn admin_login_from_a_new_network_is_alerted() {
             .json(&serde_json::json!({"username": user, "password": PASSWORD}))
             .send()
     };
-    let alerts = || {
-        received
-            .lock()
-            .map(|r| {
-                r.iter()
-                    .filter(|v| v["rule"] == "admin-login-new-network")
-                    .cloned()
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    };
+    let alerts = || of_rule(&received, "admin-login-new-network");
     for (user, from) in [
         ("root", "198.51.100.7"),
         ("root", "198.51.100.99"),
@@ -346,14 +341,7 @@ async fn admin_login_from_a_new_network_is_alerted() {
         login("root", "203.0.113.5").await.expect("login").status(),
         StatusCode::OK
     );
-    let mut got = Vec::new();
-    for _ in 0..100 {
-        got = alerts();
-        if !got.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let got = wait_for_rule(&received, "admin-login-new-network").await;
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0]["key"], "root");
     assert!(got[0]["runbook"]

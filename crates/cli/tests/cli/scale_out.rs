@@ -130,31 +130,12 @@ async fn three_instances_on_one_mariadb_behave_as_one() {
     }
 
     // The failed-logins alert is raised once, whichever instances counted.
-    let mut seen = 0;
-    for _ in 0..100 {
-        seen = notified
-            .lock()
-            .map(|n| {
-                n.iter()
-                    .filter(|v| v["rule"] == "failed-logins-per-account")
-                    .count()
-            })
-            .unwrap_or(0);
-        if seen > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let seen = crate::alerts::wait_for_rule(&notified, "failed-logins-per-account")
+        .await
+        .len();
     // Let the other instances see the same events before counting duplicates.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let seen_after = notified
-        .lock()
-        .map(|n| {
-            n.iter()
-                .filter(|v| v["rule"] == "failed-logins-per-account")
-                .count()
-        })
-        .unwrap_or(0);
+    let seen_after = crate::alerts::of_rule(&notified, "failed-logins-per-account").len();
     assert_eq!((seen, seen_after), (1, 1), "one notification for the alert");
 
     // The three wrote the audit log at the same time; the chain is whole.
