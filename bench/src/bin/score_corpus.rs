@@ -22,7 +22,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use centinela_core::inspect::{self, decode, sqli, xss, InspectPolicy, Request, Source, Verdict};
+use centinela_core::inspect::{
+    self, corpus, decode, sqli, xss, InspectPolicy, Request, Source, Verdict,
+};
 
 /// Training/validation counts for one set.
 #[derive(Default, Clone, Copy)]
@@ -408,34 +410,32 @@ fn gotestwaf(root: &Path, rows: &mut Vec<Row>, o: &mut Opts) {
     files_under(&root.join("gotestwaf/testcases"), ".yml", &mut files);
     let mut att = Tally::default();
     let mut ben = Tally::default();
+    let base = root.join("gotestwaf/testcases");
     for f in files {
-        let benign = f.to_string_lossy().contains("false-pos");
         let text = std::fs::read_to_string(&f).unwrap_or_default();
-        let mut in_payload = false;
-        for line in text.lines() {
-            if line.starts_with("payload:") {
-                in_payload = true;
+        let rel = f
+            .strip_prefix(&base)
+            .unwrap_or(&f)
+            .to_string_lossy()
+            .into_owned();
+        // The same reader as `inspect eval` (multi-line scalars included).
+        let case = match corpus::Case::parse(&rel, &text) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("skipped {e}");
                 continue;
             }
-            if !line.starts_with(' ') && !line.starts_with('-') {
-                in_payload = false;
-            }
-            let Some(item) = line.trim_start().strip_prefix("- ") else {
-                continue;
-            };
-            if !in_payload {
-                continue;
-            }
-            let p = unquote(item);
-            let hit = any_detector(&p);
-            if benign {
+        };
+        for p in &case.payloads {
+            let hit = any_detector(p);
+            if case.benign {
                 if hit {
-                    o.miss("gotestwaf-fp", &p);
+                    o.miss("gotestwaf-fp", p);
                 }
                 ben.add(p.as_bytes(), hit);
             } else {
                 if !hit {
-                    o.miss("gotestwaf", &p);
+                    o.miss("gotestwaf", p);
                 }
                 att.add(p.as_bytes(), hit);
             }
@@ -457,72 +457,21 @@ fn gotestwaf(root: &Path, rows: &mut Vec<Row>, o: &mut Opts) {
     });
 }
 
-fn unquote(s: &str) -> String {
-    let s = s.trim();
-    if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') {
-        s[1..s.len() - 1].replace("''", "'")
-    } else if s.len() >= 2 && s.starts_with('"') && s.ends_with('"') {
-        s[1..s.len() - 1]
-            .replace("\\'", "'")
-            .replace("\\\"", "\"")
-            .replace("\\\\", "\\")
-    } else {
-        s.to_owned()
-    }
-}
-
 fn csic(root: &Path, rows: &mut Vec<Row>, o: &mut Opts) {
     let Ok(raw) = std::fs::read(root.join("csic2010/normalTrafficTraining.txt")) else {
         return;
     };
-    let text = String::from_utf8_lossy(&raw).replace("\r\n", "\n");
     let mut t = Tally::default();
     let policy = InspectPolicy::default();
-    let mut it = text.split('\n').peekable();
-    loop {
-        // Skip blank lines to the request line.
-        while it.peek().is_some_and(|l| l.trim().is_empty()) {
-            it.next();
-        }
-        let Some(reqline) = it.next() else { break };
-        let mut headers: Vec<(String, String)> = Vec::new();
-        for l in it.by_ref() {
-            if l.trim().is_empty() {
-                break;
-            }
-            if let Some((k, v)) = l.split_once(':') {
-                headers.push((k.trim().to_owned(), v.trim().to_owned()));
-            }
-        }
-        let method = reqline.split(' ').next().unwrap_or("GET").to_owned();
-        let mut body = String::new();
-        let has_body = headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("content-length"));
-        if has_body {
-            if let Some(l) = it.next() {
-                body = l.to_owned();
-            }
-        }
-        let target = reqline.split(' ').nth(1).unwrap_or("/");
-        let target = target
-            .strip_prefix("http://localhost:8080")
-            .unwrap_or(target);
-        let (path, query) = match target.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (target, None),
-        };
-        let hv: Vec<(&str, &str)> = headers
+    for r in corpus::csic_requests(&String::from_utf8_lossy(&raw)) {
+        let hv: Vec<(&str, &str)> = r
+            .headers
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let req = Request {
-            method: &method,
-            path,
-            query,
-            headers: &hv,
-            body: body.as_bytes(),
-        };
+        let req = r.as_request(&hv);
+        let body = String::from_utf8_lossy(&r.body);
+        let reqline = format!("{} {}", r.method, r.target);
         let rep = inspect::inspect(&req, &policy);
         let flagged = rep.verdict != Verdict::Pass;
         let key = format!("{reqline}\n{body}");

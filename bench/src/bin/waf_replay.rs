@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use centinela_core::inspect::corpus::{Case, CorpusRequest, Count};
+use centinela_core::inspect::corpus::{self, Case, CorpusRequest, Count};
 
 /// One request to send: the corpus requests of `inspect eval`, built by the same code.
 type Req = CorpusRequest;
@@ -106,61 +106,22 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// CSIC 2010 normal traffic as requests under `/tienda1/`.
+/// CSIC 2010 normal traffic as requests under `/tienda1/`, without the hop-by-hop
+/// and framing headers the client sets itself.
 fn csic_requests(root: &Path) -> Vec<Req> {
     let Ok(raw) = std::fs::read(root.join("csic2010/normalTrafficTraining.txt")) else {
         return Vec::new();
     };
-    let text = String::from_utf8_lossy(&raw).replace("\r\n", "\n");
-    let mut out = Vec::new();
-    let mut it = text.split('\n').peekable();
-    loop {
-        while it.peek().is_some_and(|l| l.trim().is_empty()) {
-            it.next();
-        }
-        let Some(reqline) = it.next() else { break };
-        let mut headers: Vec<(String, String)> = Vec::new();
-        for l in it.by_ref() {
-            if l.trim().is_empty() {
-                break;
-            }
-            if let Some((k, v)) = l.split_once(':') {
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
-            }
-        }
-        let has_body = headers.iter().any(|(k, _)| k == "content-length");
-        let body = if has_body {
-            it.next().unwrap_or("").as_bytes().to_vec()
-        } else {
-            Vec::new()
-        };
-        let method = if reqline.starts_with("POST") {
-            "POST"
-        } else if reqline.starts_with("PUT") {
-            "PUT"
-        } else {
-            "GET"
-        };
-        let target = reqline.split(' ').nth(1).unwrap_or("/");
-        let target = target
-            .strip_prefix("http://localhost:8080")
-            .unwrap_or(target)
-            .to_owned();
-        // Hop-by-hop and framing headers are the client's business.
-        headers.retain(|(k, _)| {
+    let mut reqs = corpus::csic_requests(&String::from_utf8_lossy(&raw));
+    for r in &mut reqs {
+        r.headers.retain(|(k, _)| {
             !matches!(
                 k.as_str(),
                 "host" | "content-length" | "connection" | "pragma" | "cache-control"
             )
         });
-        out.push(Req {
-            method,
-            target,
-            headers,
-            body,
-        });
     }
-    out
+    reqs
 }
 
 fn pct(a: usize, n: usize) -> String {

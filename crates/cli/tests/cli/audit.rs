@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::util::{free_port, wait_for_port, Db, Env};
+use crate::util::{free_port, wait_for_port, Db, Env, Nginx};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../audit/tests/fixtures/k8s")
@@ -210,15 +210,6 @@ fn https_audit_of_the_gateway_is_clean() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
-struct Nginx(std::process::Child);
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A deliberately misconfigured nginx: TLS 1.0-1.2 with every suite OpenSSL has, a
 /// 1024-bit SHA-1 self-signed certificate for another name that expires in five days,
 /// version headers, a loose cookie, reflected CORS with credentials, a plain-HTTP
@@ -242,21 +233,8 @@ fn misconfigured_nginx(dir: &Path) -> (Nginx, u16, u16, u16) {
         "{}",
         String::from_utf8_lossy(&cert.stderr)
     );
-    std::fs::create_dir_all(dir.join("tmp")).expect("tmp");
-    let conf = format!(
-        r#"worker_processes 1;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/tmp/body;
-  proxy_temp_path {d}/tmp/proxy;
-  fastcgi_temp_path {d}/tmp/fastcgi;
-  uwsgi_temp_path {d}/tmp/uwsgi;
-  scgi_temp_path {d}/tmp/scgi;
-  server_tokens on;
+    let http = format!(
+        r#"  server_tokens on;
   ssl_certificate {d}/cert.pem;
   ssl_certificate_key {d}/key.pem;
   ssl_ciphers 'ALL:@SECLEVEL=0';
@@ -280,23 +258,9 @@ http {{
     listen 127.0.0.1:{plain};
     location / {{ return 200 "plain"; }}
   }}
-}}
 "#
     );
-    std::fs::write(dir.join("nginx.conf"), conf).expect("nginx.conf");
-    let child = Command::new("nginx")
-        .arg("-c")
-        .arg(dir.join("nginx.conf"))
-        .arg("-p")
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run nginx (apt-get install nginx)");
-    let nginx = Nginx(child);
-    for p in [tls, plain, old] {
-        wait_for_port(p);
-    }
+    let nginx = crate::util::start_nginx(dir, &http, &[tls, plain, old]);
     (nginx, tls, plain, old)
 }
 

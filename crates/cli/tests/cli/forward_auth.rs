@@ -2,41 +2,15 @@
 //! The same endpoint serves ingress-nginx `auth-url` and Traefik `forwardAuth`, which
 //! send the same questions in `X-Original-*` / `X-Forwarded-*` headers.
 
-use std::process::{Child, Command, Stdio};
-
 use reqwest::StatusCode;
 
-use crate::util::{free_port, wait_for_port, Db, Env};
+use crate::util::{free_port, Db, Env, Nginx};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-struct Nginx(Child);
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn start_nginx(env: &Env, port: u16) -> Nginx {
-    let dir = env.path().join("nginx");
-    std::fs::create_dir_all(dir.join("tmp")).expect("nginx dir");
-    let d = dir.display();
-    let conf = format!(
-        r#"worker_processes 1;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/tmp/body;
-  proxy_temp_path {d}/tmp/proxy;
-  fastcgi_temp_path {d}/tmp/fastcgi;
-  uwsgi_temp_path {d}/tmp/uwsgi;
-  scgi_temp_path {d}/tmp/scgi;
-  server {{
+    let http = format!(
+        r#"  server {{
     listen 127.0.0.1:{port};
     location = /_centinela_auth {{
       internal;
@@ -65,25 +39,12 @@ http {{
       return 302 $c_login;
     }}
   }}
-}}
 "#,
         gw = env.https_port,
         up = env.upstream_port,
         cert = env.path().join("dev-cert.pem").display(),
     );
-    let path = dir.join("nginx.conf");
-    std::fs::write(&path, conf).expect("nginx.conf");
-    let child = Command::new("nginx")
-        .arg("-c")
-        .arg(&path)
-        .arg("-p")
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run nginx (install it: apt-get install nginx)");
-    wait_for_port(port);
-    Nginx(child)
+    crate::util::start_nginx(&env.path().join("nginx"), &http, &[port])
 }
 
 #[tokio::test]

@@ -416,3 +416,44 @@ pub fn self_signed_cert(dir: &Path, name: &str, san: &str) -> (PathBuf, PathBuf)
     );
     (cert, key)
 }
+
+/// A running nginx (Debian's), stopped when dropped.
+#[derive(Debug)]
+pub struct Nginx(std::process::Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts nginx with its files under `dir` and `http` inside its `http {}` block
+/// (server blocks, shared directives), then waits for each of `ports`.
+pub fn start_nginx(dir: &Path, http: &str, ports: &[u16]) -> Nginx {
+    std::fs::create_dir_all(dir.join("tmp")).expect("nginx dir");
+    let d = dir.display();
+    let conf = format!(
+        "worker_processes 1;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+         events {{ worker_connections 64; }}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {d}/tmp/body;\n  proxy_temp_path {d}/tmp/proxy;\n\
+         \x20 fastcgi_temp_path {d}/tmp/fastcgi;\n  uwsgi_temp_path {d}/tmp/uwsgi;\n  scgi_temp_path {d}/tmp/scgi;\n\
+         {http}\n}}\n"
+    );
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, conf).expect("nginx.conf");
+    let child = Command::new("nginx")
+        .arg("-c")
+        .arg(&path)
+        .arg("-p")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run nginx (install it: apt-get install nginx)");
+    let nginx = Nginx(child);
+    for p in ports {
+        wait_for_port(*p);
+    }
+    nginx
+}

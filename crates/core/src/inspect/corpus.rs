@@ -221,6 +221,52 @@ pub fn build(placeholder: &str, v: &str, n: usize) -> Option<CorpusRequest> {
     })
 }
 
+/// The requests of a CSIC 2010 traffic file (`normalTrafficTraining.txt`): blocks of
+/// a request line, headers and, after a `Content-Length`, one body line, with the
+/// `http://localhost:8080` prefix of its targets removed. Header names lower-cased.
+pub fn csic_requests(text: &str) -> Vec<CorpusRequest> {
+    let text = text.replace("\r\n", "\n");
+    let mut out = Vec::new();
+    let mut it = text.split('\n').peekable();
+    loop {
+        while it.peek().is_some_and(|l| l.trim().is_empty()) {
+            it.next();
+        }
+        let Some(reqline) = it.next() else { break };
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for l in it.by_ref() {
+            if l.trim().is_empty() {
+                break;
+            }
+            if let Some((k, v)) = l.split_once(':') {
+                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+            }
+        }
+        let body = if headers.iter().any(|(k, _)| k == "content-length") {
+            it.next().unwrap_or("").as_bytes().to_vec()
+        } else {
+            Vec::new()
+        };
+        let method = match reqline.split(' ').next() {
+            Some("POST") => "POST",
+            Some("PUT") => "PUT",
+            _ => "GET",
+        };
+        let target = reqline.split(' ').nth(1).unwrap_or("/");
+        let target = target
+            .strip_prefix("http://localhost:8080")
+            .unwrap_or(target)
+            .to_owned();
+        out.push(CorpusRequest {
+            method,
+            target,
+            headers,
+            body,
+        });
+    }
+    out
+}
+
 /// Counts of one category (the JSON field names are an interface).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Count {
@@ -333,6 +379,24 @@ mod tests {
         assert_eq!(s.categories["benign"].benign_total, 2);
         assert_eq!(s.categories["benign"].benign_passed, 2, "{s:?}");
         assert_eq!(s.total.attack_total + s.total.benign_total, 10);
+    }
+
+    #[test]
+    fn csic_blocks_become_requests() {
+        let text = "GET http://localhost:8080/tienda1/index.jsp HTTP/1.1\r\nHost: localhost:8080\r\n\r\n\r\n\
+                    POST http://localhost:8080/tienda1/miembros/editar.jsp HTTP/1.1\r\nContent-Length: 12\r\n\r\nnombre=Jos%E9\r\n";
+        let reqs = csic_requests(text);
+        assert_eq!(reqs.len(), 2);
+        assert_eq!(
+            (reqs[0].method, reqs[0].target.as_str()),
+            ("GET", "/tienda1/index.jsp")
+        );
+        assert_eq!(
+            reqs[0].headers,
+            [("host".to_owned(), "localhost:8080".to_owned())]
+        );
+        assert_eq!(reqs[1].method, "POST");
+        assert_eq!(reqs[1].body, b"nombre=Jos%E9");
     }
 
     #[test]
