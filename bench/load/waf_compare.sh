@@ -23,7 +23,7 @@ SKIP_CRS=${SKIP_CRS:-0}
 INSTALL=${INSTALL:-1}
 CSIC=${CSIC:-1}
 
-if [ "$SKIP_CRS" != 1 ] && ! [ -x /usr/sbin/apache2 ] || ! [ -f /usr/lib/apache2/modules/mod_security2.so ]; then
+if [ "$SKIP_CRS" != 1 ] && { ! [ -x /usr/sbin/apache2 ] || ! [ -f /usr/lib/apache2/modules/mod_security2.so ]; }; then
   if [ "$SKIP_CRS" != 1 ] && [ "$INSTALL" = 1 ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
       apache2 libapache2-mod-security2 modsecurity-crs) >/dev/null 2>&1 || true

@@ -14,109 +14,76 @@ use sha2::{Digest as _, Sha256};
 /// The hash "before" the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// What happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
+/// Declares [`Kind`] from one table: each variant with its stored name and ECS
+/// category, so the enum, [`Kind::as_str`], [`Kind::category`] and [`Kind::ALL`]
+/// cannot drift apart when a kind is added.
+macro_rules! kinds {
+    ($( $(#[$doc:meta])* $variant:ident => $name:literal, $category:literal; )*) => {
+        /// What happened.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum Kind {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Kind {
+            /// Every kind, for reading stored names back.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),*];
+
+            /// Stable name, used in storage, exports and alert rules.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $name,)* }
+            }
+
+            /// The ECS `event.category` of this kind.
+            pub fn category(self) -> &'static str {
+                match self { $(Self::$variant => $category,)* }
+            }
+        }
+    };
+}
+
+kinds! {
     /// A password (and second factor) was accepted.
-    LoginSuccess,
+    LoginSuccess => "login-success", "authentication";
     /// Wrong credentials or code.
-    LoginFailure,
+    LoginFailure => "login-failure", "authentication";
     /// An account or address was locked after too many failures.
-    LoginLocked,
+    LoginLocked => "login-locked", "authentication";
     /// A second factor was turned on.
-    MfaEnrolled,
+    MfaEnrolled => "mfa-enrolled", "authentication";
     /// A user's second factor (and recovery codes) was removed by an administrator.
-    MfaRemoved,
+    MfaRemoved => "mfa-removed", "authentication";
     /// A session ended by logout.
-    Logout,
+    Logout => "logout", "session";
     /// Every session of a user was ended (by the user or an administrator).
-    SessionsRevoked,
+    SessionsRevoked => "sessions-revoked", "session";
     /// The access policy refused a request.
-    PolicyDenied,
+    PolicyDenied => "policy-denied", "web";
     /// Request inspection refused (or, detect-only, flagged) a request.
-    InspectionBlocked,
+    InspectionBlocked => "inspection-blocked", "web";
     /// A rate limit was reached.
-    RateLimited,
+    RateLimited => "rate-limited", "web";
     /// The gateway started with a configuration.
-    ConfigLoaded,
+    ConfigLoaded => "config-loaded", "configuration";
     /// A file the gateway reads while running (the TLS certificate) was reloaded, or
     /// a reload failed.
-    ConfigReloaded,
+    ConfigReloaded => "config-reloaded", "configuration";
     /// An administrator changed an account or a token.
-    AdminAction,
+    AdminAction => "admin-action", "iam";
     /// Data keys were rotated.
-    KeyRotation,
+    KeyRotation => "key-rotation", "configuration";
     /// A periodic check found the audit chain broken (an edited, inserted or deleted
     /// record): recorded so the alert rule of the same name fires.
-    AuditChainBroken,
+    AuditChainBroken => "audit-chain-broken", "database";
     /// An administrator signed in from a network never seen for them before.
-    AdminNewNetwork,
+    AdminNewNetwork => "admin-new-network", "authentication";
 }
 
 impl Kind {
-    /// Every kind, for reading stored names back.
-    pub const ALL: [Self; 16] = [
-        Self::LoginSuccess,
-        Self::LoginFailure,
-        Self::LoginLocked,
-        Self::MfaEnrolled,
-        Self::MfaRemoved,
-        Self::Logout,
-        Self::SessionsRevoked,
-        Self::PolicyDenied,
-        Self::InspectionBlocked,
-        Self::RateLimited,
-        Self::ConfigLoaded,
-        Self::ConfigReloaded,
-        Self::AdminAction,
-        Self::KeyRotation,
-        Self::AuditChainBroken,
-        Self::AdminNewNetwork,
-    ];
-
     /// The kind a stored name stands for.
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == name)
-    }
-
-    /// Stable name, used in storage, exports and alert rules.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::LoginSuccess => "login-success",
-            Self::LoginFailure => "login-failure",
-            Self::LoginLocked => "login-locked",
-            Self::MfaEnrolled => "mfa-enrolled",
-            Self::MfaRemoved => "mfa-removed",
-            Self::Logout => "logout",
-            Self::SessionsRevoked => "sessions-revoked",
-            Self::PolicyDenied => "policy-denied",
-            Self::InspectionBlocked => "inspection-blocked",
-            Self::RateLimited => "rate-limited",
-            Self::ConfigLoaded => "config-loaded",
-            Self::ConfigReloaded => "config-reloaded",
-            Self::AdminAction => "admin-action",
-            Self::KeyRotation => "key-rotation",
-            Self::AuditChainBroken => "audit-chain-broken",
-            Self::AdminNewNetwork => "admin-new-network",
-        }
-    }
-
-    /// The ECS `event.category` of this kind.
-    pub fn category(self) -> &'static str {
-        match self {
-            Self::LoginSuccess
-            | Self::LoginFailure
-            | Self::LoginLocked
-            | Self::MfaEnrolled
-            | Self::MfaRemoved
-            | Self::AdminNewNetwork => "authentication",
-            Self::Logout | Self::SessionsRevoked => "session",
-            Self::PolicyDenied | Self::InspectionBlocked | Self::RateLimited => "web",
-            Self::ConfigLoaded | Self::ConfigReloaded | Self::KeyRotation => "configuration",
-            Self::AuditChainBroken => "database",
-            Self::AdminAction => "iam",
-        }
+        Self::ALL.iter().copied().find(|k| k.as_str() == name)
     }
 }
 
@@ -421,8 +388,10 @@ mod tests {
     #[test]
     fn every_kind_has_a_unique_name_that_reads_back() {
         let mut names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-        for k in Kind::ALL {
+        for &k in Kind::ALL {
             assert_eq!(Kind::from_name(k.as_str()), Some(k));
+            // Serialized events use the same name as storage.
+            assert_eq!(serde_json::to_value(k).ok(), Some(serde_json::json!(k.as_str())));
         }
         names.sort_unstable();
         names.dedup();
