@@ -391,7 +391,10 @@ mod tests {
         for &k in Kind::ALL {
             assert_eq!(Kind::from_name(k.as_str()), Some(k));
             // Serialized events use the same name as storage.
-            assert_eq!(serde_json::to_value(k).ok(), Some(serde_json::json!(k.as_str())));
+            assert_eq!(
+                serde_json::to_value(k).ok(),
+                Some(serde_json::json!(k.as_str()))
+            );
         }
         names.sort_unstable();
         names.dedup();
