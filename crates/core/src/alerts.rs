@@ -1,6 +1,10 @@
 //! Alert rules: "at least N events of a kind for one key within a window", with an
 //! optional automatic response that expires by itself, and the runbook to follow.
 //!
+//! Rules are data: [`default_rules`] gives the built-in set, and `[[alerts.rule]]`
+//! tables in the configuration tune or disable those and add new ones (validated in
+//! `config`, which calls [`GroupBy::parse`] and [`Response::parse`]).
+//!
 //! Counting happens over the audit log in the database (the gateway asks the store how
 //! many matching events fall in the window), so every gateway instance sees the same
 //! totals; this module only holds the rules and the decision.
@@ -24,6 +28,20 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
+    /// The names accepted in configuration.
+    pub const NAMES: [&'static str; 4] = ["target", "client_ip", "actor", "all"];
+
+    /// Parses a configuration name (`target`, `client_ip`, `actor`, `all`).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "target" => Some(Self::Target),
+            "client_ip" => Some(Self::ClientIp),
+            "actor" => Some(Self::Actor),
+            "all" => Some(Self::All),
+            _ => None,
+        }
+    }
+
     /// The column the store counts on, or `None` for [`GroupBy::All`].
     pub fn column(self) -> Option<&'static str> {
         match self {
@@ -58,6 +76,36 @@ pub enum Response {
     RevokeSessions,
 }
 
+impl Response {
+    /// The names accepted in configuration.
+    pub const NAMES: [&'static str; 4] = ["notify", "block-ip", "lock-account", "revoke-sessions"];
+
+    /// Parses a configuration name; `for_` is how long a block or lock lasts.
+    pub fn parse(name: &str, for_: Duration) -> Option<Self> {
+        match name {
+            "notify" => Some(Self::Notify),
+            "block-ip" => Some(Self::BlockIp(for_)),
+            "lock-account" => Some(Self::LockAccount(for_)),
+            "revoke-sessions" => Some(Self::RevokeSessions),
+            _ => None,
+        }
+    }
+
+    /// Why this response cannot act on keys grouped by `g`, if it cannot: a block
+    /// needs an address, a lock or a revocation needs an account.
+    pub fn conflict_with(self, g: GroupBy) -> Option<&'static str> {
+        match (self, g) {
+            (Self::Notify, _)
+            | (Self::BlockIp(_), GroupBy::ClientIp)
+            | (Self::LockAccount(_) | Self::RevokeSessions, GroupBy::Target | GroupBy::Actor) => {
+                None
+            }
+            (Self::BlockIp(_), _) => Some("block-ip needs group_by = \"client_ip\""),
+            _ => Some("lock-account and revoke-sessions need group_by = \"target\" or \"actor\""),
+        }
+    }
+}
+
 impl fmt::Display for Response {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -73,7 +121,7 @@ impl fmt::Display for Response {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
     /// Stable name (alert id prefix, metric label, runbook file name).
-    pub name: &'static str,
+    pub name: String,
     /// The event kind counted.
     pub kind: Kind,
     /// How the count is grouped.
@@ -83,17 +131,19 @@ pub struct Rule {
     /// The sliding window.
     pub window: Duration,
     /// Severity for the notification.
-    pub severity: &'static str,
+    pub severity: String,
     /// Automatic response.
     pub response: Response,
     /// One line for the notification.
-    pub summary: &'static str,
+    pub summary: String,
+    /// The runbook, a path relative to the runbook base URL.
+    pub runbook: String,
 }
 
 impl Rule {
-    /// The runbook's path in the repository.
-    pub fn runbook(&self) -> String {
-        format!("docs/runbooks/{}.md", self.name)
+    /// The runbook path a rule gets when its configuration names none.
+    pub fn default_runbook(name: &str) -> String {
+        format!("docs/runbooks/{name}.md")
     }
 
     /// True when this rule counts `e`.
@@ -104,68 +154,78 @@ impl Rule {
 
 /// The built-in rules (the plan's examples, with responses that expire).
 pub fn default_rules() -> Vec<Rule> {
-    vec![
+    let mut rules = vec![
         Rule {
-            name: "failed-logins-per-account",
+            name: "failed-logins-per-account".into(),
             kind: Kind::LoginFailure,
             group_by: GroupBy::Target,
             threshold: 10,
             window: Duration::from_secs(300),
-            severity: "high",
+            severity: "high".into(),
             response: Response::LockAccount(Duration::from_secs(900)),
-            summary: "many failed logins for one account: password guessing",
+            summary: "many failed logins for one account: password guessing".into(),
+            runbook: String::new(),
         },
         Rule {
-            name: "blocked-requests-per-address",
+            name: "blocked-requests-per-address".into(),
             kind: Kind::InspectionBlocked,
             group_by: GroupBy::ClientIp,
             threshold: 20,
             window: Duration::from_secs(60),
-            severity: "high",
+            severity: "high".into(),
             response: Response::BlockIp(Duration::from_secs(900)),
-            summary: "many requests from one address refused as attacks: a scanner or an attack in progress",
+            summary: "many requests from one address refused as attacks: a scanner or an attack in progress".into(),
+            runbook: String::new(),
         },
         Rule {
-            name: "access-denial-spike",
+            name: "access-denial-spike".into(),
             kind: Kind::PolicyDenied,
             group_by: GroupBy::All,
             threshold: 200,
             window: Duration::from_secs(60),
-            severity: "medium",
+            severity: "medium".into(),
             response: Response::Notify,
-            summary: "a spike of access denials: enumeration (URL editing) or a broken client or policy",
+            summary: "a spike of access denials: enumeration (URL editing) or a broken client or policy".into(),
+            runbook: String::new(),
         },
         Rule {
-            name: "denials-per-user",
+            name: "denials-per-user".into(),
             kind: Kind::PolicyDenied,
             group_by: GroupBy::Actor,
             threshold: 30,
             window: Duration::from_secs(300),
-            severity: "high",
+            severity: "high".into(),
             response: Response::RevokeSessions,
-            summary: "a signed-in user keeps asking for records that are not theirs: account misuse or a stolen session",
+            summary: "a signed-in user keeps asking for records that are not theirs: account misuse or a stolen session".into(),
+            runbook: String::new(),
         },
         Rule {
-            name: "admin-login-new-network",
+            name: "admin-login-new-network".into(),
             kind: Kind::AdminNewNetwork,
             group_by: GroupBy::Actor,
             threshold: 1,
             window: Duration::from_secs(3600),
-            severity: "high",
+            severity: "high".into(),
             response: Response::Notify,
-            summary: "an administrator signed in from a network never seen for them: a stolen password, or travel to confirm",
+            summary: "an administrator signed in from a network never seen for them: a stolen password, or travel to confirm".into(),
+            runbook: String::new(),
         },
         Rule {
-            name: "audit-chain-broken",
+            name: "audit-chain-broken".into(),
             kind: Kind::AuditChainBroken,
             group_by: GroupBy::All,
             threshold: 1,
             window: Duration::from_secs(3600),
-            severity: "critical",
+            severity: "critical".into(),
             response: Response::Notify,
-            summary: "the audit log's hash chain does not verify: a record was edited, inserted or deleted outside Centinela",
+            summary: "the audit log's hash chain does not verify: a record was edited, inserted or deleted outside Centinela".into(),
+            runbook: String::new(),
         },
-    ]
+    ];
+    for r in &mut rules {
+        r.runbook = Rule::default_runbook(&r.name);
+    }
+    rules
 }
 
 /// Whether a count fires a rule: exactly when it reaches the threshold, so a burst
@@ -194,8 +254,8 @@ mod tests {
         assert!(!rules[1].matches(&e));
         assert!(!fires(r, 9));
         assert!(fires(r, 10));
-        assert_eq!(r.runbook(), "docs/runbooks/failed-logins-per-account.md");
-        let names: Vec<&str> = rules.iter().map(|r| r.name).collect();
+        assert_eq!(r.runbook, "docs/runbooks/failed-logins-per-account.md");
+        let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
         let mut unique = names.clone();
         unique.dedup();
         assert_eq!(names, unique);
@@ -205,7 +265,7 @@ mod tests {
     fn every_rule_has_a_runbook() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         for r in default_rules() {
-            let path = root.join(r.runbook());
+            let path = root.join(&r.runbook);
             let text = std::fs::read_to_string(&path)
                 .unwrap_or_else(|_| panic!("{} has no runbook at {}", r.name, path.display()));
             for section in ["## Confirm", "## Contain", "## Recover", "## Record"] {

@@ -25,6 +25,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+mod alerts;
 mod headers;
 mod inspection;
 mod limits;
@@ -161,7 +162,7 @@ pub struct Config {
 /// `[alerts]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AlertsConfig {
-    /// Evaluate the built-in alert rules (and take their automatic responses).
+    /// Evaluate the alert rules (and take their automatic responses).
     pub enabled: bool,
     /// POST each alert here (JSON), besides the log.
     pub webhook_url: Option<String>,
@@ -172,6 +173,9 @@ pub struct AlertsConfig {
     /// How often the gateway verifies the whole audit chain (a break raises the
     /// `audit-chain-broken` alert).
     pub chain_check_interval: Duration,
+    /// The rules in force: the built-in ones as tuned by `[[alerts.rule]]`, minus the
+    /// disabled ones, plus the ones the configuration adds.
+    pub rules: Vec<crate::alerts::Rule>,
 }
 
 /// `[server]`: where Centinela listens and keeps its files.
@@ -544,18 +548,8 @@ struct RawConfig {
     #[serde(default)]
     rate_limit: limits::RawRateLimit,
     #[serde(default)]
-    alerts: RawAlerts,
+    alerts: alerts::RawAlerts,
     inspect: Option<Spanned<toml::Table>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawAlerts {
-    enabled: Sp<bool>,
-    webhook_url: Sp<String>,
-    webhook_format: Sp<String>,
-    runbook_base_url: Sp<String>,
-    chain_check: Sp<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -917,46 +911,6 @@ impl Validator<'_> {
             body_read_timeout,
             max_header_bytes,
             max_headers,
-        }
-    }
-
-    fn alerts(&mut self, raw: &RawAlerts) -> AlertsConfig {
-        let enabled = self.field(&raw.enabled, "alerts.enabled", true, |b| Ok(*b));
-        let webhook_url = self.field(&raw.webhook_url, "alerts.webhook_url", None, |u| {
-            if (u.starts_with("https://") || u.starts_with("http://")) && u.len() > 8 {
-                Ok(Some(u.clone()))
-            } else {
-                Err("a webhook is an http:// or https:// URL".to_owned())
-            }
-        });
-        let webhook_slack =
-            self.field(
-                &raw.webhook_format,
-                "alerts.webhook_format",
-                false,
-                |f| match f.as_str() {
-                    "json" => Ok(false),
-                    "slack" => Ok(true),
-                    _ => Err("use \"json\" or \"slack\"".to_owned()),
-                },
-            );
-        let runbook_base_url = self.field(
-            &raw.runbook_base_url,
-            "alerts.runbook_base_url",
-            String::new(),
-            |u| Ok(u.clone()),
-        );
-        let chain_check_interval = self.duration(
-            &raw.chain_check,
-            "alerts.chain_check",
-            Duration::from_secs(15 * 60),
-        );
-        AlertsConfig {
-            enabled,
-            webhook_url,
-            webhook_slack,
-            runbook_base_url,
-            chain_check_interval,
         }
     }
 

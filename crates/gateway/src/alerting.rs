@@ -144,17 +144,17 @@ impl Alerting {
 
     /// Checks the rules against a batch of events just written.
     pub async fn evaluate(&self, batch: &[Event]) {
-        let mut checked: HashSet<(&'static str, String)> = HashSet::new();
+        let mut checked: HashSet<(&str, String)> = HashSet::new();
         for e in batch {
             for rule in self.rules.iter().filter(|r| r.matches(e)) {
                 let Some(key) = rule.group_by.key_of(e) else {
                     continue;
                 };
-                if !checked.insert((rule.name, key.clone())) {
+                if !checked.insert((rule.name.as_str(), key.clone())) {
                     continue;
                 }
                 if let Err(err) = self.check(rule, &key).await {
-                    tracing::warn!(rule = rule.name, error = %err, "Alert rule could not be evaluated");
+                    tracing::warn!(rule = %rule.name, error = %err, "Alert rule could not be evaluated");
                 }
             }
         }
@@ -179,9 +179,9 @@ impl Alerting {
             .store
             .open_alert(
                 &NewAlert {
-                    rule: rule.name,
+                    rule: &rule.name,
                     group_key: key,
-                    severity: rule.severity,
+                    severity: &rule.severity,
                     event_count: count,
                     response: &response,
                     open_until: now.saturating_add(ms(rule.window)),
@@ -195,14 +195,14 @@ impl Alerting {
         self.respond(rule, key, now).await;
         if let Some(m) = &self.metrics {
             m.alerts_fired
-                .get_or_create(&vec![("rule", rule.name.to_owned())])
+                .get_or_create(&vec![("rule", rule.name.clone())])
                 .inc();
         }
-        let runbook = format!("{}/{}", self.runbook_base, rule.runbook());
+        let runbook = format!("{}/{}", self.runbook_base, rule.runbook);
         tracing::warn!(
             alert_id = %id,
-            rule = rule.name,
-            severity = rule.severity,
+            rule = %rule.name,
+            severity = %rule.severity,
             key = key,
             count = count,
             response = %response,
@@ -241,7 +241,7 @@ impl Alerting {
                 Ok(ip) => {
                     let until = now.saturating_add(ms(d));
                     self.blocklist.add(ip, until);
-                    self.store.block_address(key, until, rule.name).await
+                    self.store.block_address(key, until, &rule.name).await
                 }
                 Err(_) => Ok(()),
             },
@@ -258,7 +258,7 @@ impl Alerting {
             },
         };
         if let Err(e) = result {
-            tracing::error!(rule = rule.name, key = key, error = %e, "Automatic response failed");
+            tracing::error!(rule = %rule.name, key = key, error = %e, "Automatic response failed");
         }
     }
 }

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use centinela_core::alerts::default_rules;
 use centinela_core::auditlog::{Event, Kind};
 use centinela_core::config::{Config, TlsConfig};
 use centinela_core::password::PasswordHasher;
@@ -293,13 +292,17 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|r| r.name.clone())
             .collect::<Vec<_>>(),
-        &default_rules().iter().map(|r| r.name).collect::<Vec<_>>(),
+        &cfg.alerts
+            .rules
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>(),
         &centinela_core::inspect::Detector::ALL.map(|d| d.as_str()),
     );
     let alerting = cfg.alerts.enabled.then(|| {
         Alerting::start(
             store.clone(),
-            default_rules(),
+            cfg.alerts.rules.clone(),
             cfg.alerts.webhook_url.clone().map(|url| WebhookConfig {
                 url,
                 slack: cfg.alerts.webhook_slack,
