@@ -25,7 +25,7 @@ pub struct PruneReport {
     pub checkpoint: Option<i64>,
 }
 
-fn row_to_stored(r: &sqlx::any::AnyRow) -> Result<Stored> {
+pub(crate) fn row_to_stored(r: &sqlx::any::AnyRow) -> Result<Stored> {
     Ok(Stored {
         seq: r.try_get("seq")?,
         at_ms: r.try_get("at_ms")?,

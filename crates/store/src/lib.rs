@@ -10,6 +10,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod audit_query;
 mod db;
 mod error;
 mod keys;
