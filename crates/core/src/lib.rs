@@ -16,5 +16,6 @@ pub mod ratelimit;
 pub mod recovery;
 pub mod secret;
 pub mod throttle;
+pub mod timefmt;
 pub mod token;
 pub mod totp;

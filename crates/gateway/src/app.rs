@@ -85,6 +85,8 @@ pub struct GatewayParts {
     pub blocklist: Option<Arc<crate::alerting::Blocklist>>,
     /// Longest time to receive a body the gateway must read before forwarding.
     pub body_read_timeout: std::time::Duration,
+    /// The admin console; `None` answers its paths with 404.
+    pub console: Option<crate::console::Console>,
 }
 
 #[derive(Debug)]
@@ -103,6 +105,7 @@ struct Inner {
     metrics: Option<Arc<Metrics>>,
     blocklist: Option<Arc<crate::alerting::Blocklist>>,
     body_read_timeout: std::time::Duration,
+    console: Option<crate::console::Console>,
 }
 
 /// Why a request body could not be read.
@@ -158,6 +161,7 @@ impl Gateway {
                 metrics: parts.metrics,
                 blocklist: parts.blocklist,
                 body_read_timeout: parts.body_read_timeout,
+                console: parts.console,
             }),
         }
     }
@@ -260,6 +264,15 @@ impl Gateway {
                 HeaderValue::from_static("public, max-age=300"),
             );
             r
+        } else if crate::console::is_console_path(req.uri().path()) {
+            match &self.inner.console {
+                Some(c) => c.handle(req, client_ip).await.map(boxed),
+                None => problem(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "the admin console is not enabled on this gateway",
+                ),
+            }
         } else if is_own_path(req.uri().path()) {
             self.inner.auth.handle(req, client_ip).await.map(boxed)
         } else {

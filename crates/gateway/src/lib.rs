@@ -2,7 +2,8 @@
 //! ([`tls`]), the HTTPS and redirect listeners ([`server`], [`redirect`]), the
 //! [`Handler`] seam that application layers plug into, the reverse proxy ([`proxy`])
 //! and the bundled demo upstream ([`demo`]). Above it sit the identity endpoints
-//! ([`auth`]) and the top-level handler tying them to the proxy ([`app`]).
+//! ([`auth`]), the admin console ([`console`]) and the top-level handler tying them
+//! to the proxy ([`app`]).
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -11,6 +12,7 @@ pub mod app;
 pub mod assertion;
 pub mod audit_sink;
 pub mod auth;
+pub mod console;
 pub mod demo;
 pub mod error;
 pub mod handler;

@@ -5,7 +5,7 @@
 //! security events as they are recorded, so the metrics and the audit log count the
 //! same things.
 
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use centinela_core::auditlog::{Event, Kind};
@@ -39,6 +39,67 @@ pub struct Metrics {
     /// Alert notifications the webhook did not get, by reason (`queue_full`,
     /// `undelivered` after every retry). The alert itself is in the log and the store.
     pub notifications_failed: Family<Labels, Counter>,
+    /// Requests per minute over the last hour, for the admin console's chart.
+    pub per_minute: PerMinute,
+}
+
+/// Request counts for each of the last 60 minutes, one slot per minute of the hour.
+/// A slot is reset when a request arrives in a newer minute; two requests racing at
+/// the turn of a minute may lose a count, which a chart does not show.
+#[derive(Debug)]
+pub struct PerMinute {
+    minute: [AtomicU64; 60],
+    count: [AtomicU64; 60],
+}
+
+impl Default for PerMinute {
+    fn default() -> Self {
+        Self {
+            minute: std::array::from_fn(|_| AtomicU64::new(0)),
+            count: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+}
+
+impl PerMinute {
+    fn now_minute() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() / 60)
+    }
+
+    fn add_at(&self, minute: u64) {
+        let slot = usize::try_from(minute % 60).unwrap_or(0);
+        if self.minute[slot].swap(minute, Ordering::Relaxed) != minute {
+            self.count[slot].store(0, Ordering::Relaxed);
+        }
+        self.count[slot].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one request now.
+    pub fn add(&self) {
+        self.add_at(Self::now_minute());
+    }
+
+    fn series_at(&self, now: u64) -> Vec<u64> {
+        (0..60u64)
+            .rev()
+            .map(|ago| {
+                let m = now.saturating_sub(ago);
+                let slot = usize::try_from(m % 60).unwrap_or(0);
+                if self.minute[slot].load(Ordering::Relaxed) == m {
+                    self.count[slot].load(Ordering::Relaxed)
+                } else {
+                    0
+                }
+            })
+            .collect()
+    }
+
+    /// Requests in each of the last 60 minutes, oldest first (the last is this minute).
+    pub fn series(&self) -> Vec<u64> {
+        self.series_at(Self::now_minute())
+    }
 }
 
 fn latency_histogram() -> Histogram {
@@ -133,6 +194,7 @@ impl Default for Metrics {
             active_sessions,
             audit_dropped,
             alerts_fired,
+            per_minute: PerMinute::default(),
         }
     }
 }
@@ -178,6 +240,7 @@ impl Metrics {
 
     /// Records one answered request.
     pub fn request(&self, route: &str, status: u16, took: Duration) {
+        self.per_minute.add();
         let route = route.to_owned();
         self.requests
             .get_or_create(&vec![
@@ -272,6 +335,22 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_minute_counts_and_forgets_old_minutes() {
+        let p = PerMinute::default();
+        p.add_at(1_000);
+        p.add_at(1_000);
+        p.add_at(1_059);
+        let s = p.series_at(1_059);
+        assert_eq!(s.len(), 60);
+        assert_eq!((s[0], s[59], s.iter().sum::<u64>()), (2, 1, 3));
+        // An hour later minute 1_000's slot is reused and starts from zero.
+        p.add_at(1_060);
+        let s = p.series_at(1_060);
+        assert_eq!((s[59], s.iter().sum::<u64>()), (1, 2));
+        assert_eq!(p.series_at(2_000).iter().sum::<u64>(), 0);
+    }
 
     #[test]
     fn requests_and_events_are_exported() {

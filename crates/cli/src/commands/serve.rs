@@ -22,6 +22,7 @@ use centinela_gateway::audit_sink::AuditSink;
 use centinela_gateway::auth::hashing::HashPool;
 use centinela_gateway::auth::http::AuthHttp;
 use centinela_gateway::auth::service::{Accounts, AuthSettings};
+use centinela_gateway::console::Console;
 use centinela_gateway::metrics::Metrics;
 use centinela_gateway::{
     ensure_dev_certificate, Gateway, GatewayParts, Limits, ProxyConfig, ProxyHandler, ServerConfig,
@@ -325,6 +326,11 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     if arg.config.is_none() {
         start_demo(&cfg, &stop_rx).await?;
     }
+    let console = Console::new(
+        accounts.clone(),
+        Some(Arc::clone(&metrics)),
+        &cfg.alerts.runbook_base_url,
+    );
     let gateway = Gateway::new(GatewayParts {
         auth: AuthHttp::new(accounts),
         policy: cfg.policy.clone(),
@@ -339,6 +345,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         metrics: Some(Arc::clone(&metrics)),
         blocklist,
         body_read_timeout: cfg.server.body_read_timeout,
+        console: Some(console),
     });
     if let Some(addr) = cfg.server.admin_listen {
         let listener = TcpListener::bind(addr)

@@ -9,6 +9,7 @@ mod assertion;
 mod audit;
 mod audit_log;
 mod audit_repo;
+mod console;
 mod db_outage;
 mod deploy;
 mod forward_auth;

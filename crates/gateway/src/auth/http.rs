@@ -141,12 +141,12 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn ct_eq(a: &str, b: &str) -> bool {
+pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// `Origin`, when the browser sends one, must name this host.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
@@ -174,7 +174,7 @@ fn random_token() -> String {
 }
 
 /// Reads a small body, refusing more than [`MAX_FORM_BYTES`].
-async fn read_body<B>(body: B) -> Result<Bytes, AuthError>
+pub(crate) async fn read_body<B>(body: B) -> Result<Bytes, AuthError>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -194,7 +194,9 @@ where
     }
 }
 
-fn form_fields(body: &[u8]) -> Result<std::collections::HashMap<String, String>, AuthError> {
+pub(crate) fn form_fields(
+    body: &[u8],
+) -> Result<std::collections::HashMap<String, String>, AuthError> {
     if std::str::from_utf8(body).is_err() {
         return Err(AuthError::BadInput(
             "the form is not valid UTF-8".to_owned(),
