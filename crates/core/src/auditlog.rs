@@ -78,6 +78,8 @@ kinds! {
     AuditChainBroken => "audit-chain-broken", "database";
     /// An administrator signed in from a network never seen for them before.
     AdminNewNetwork => "admin-new-network", "authentication";
+    /// Events past the retention period were deleted behind a signed checkpoint.
+    AuditPruned => "audit-pruned", "database";
 }
 
 impl Kind {

@@ -154,9 +154,19 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// `[alerts]`: where alert notifications go.
     pub alerts: AlertsConfig,
+    /// `[audit_log]`: how long security events are kept.
+    pub audit_log: AuditLogConfig,
     /// Findings that do not stop the load but probably need attention (shadowed
     /// routes, anonymous write access, ...); `config check` prints them.
     pub warnings: Vec<Diagnostic>,
+}
+
+/// `[audit_log]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditLogConfig {
+    /// Events older than this are pruned behind a signed checkpoint (checked hourly);
+    /// `None` (`retention = "forever"`, the default) keeps everything.
+    pub retention: Option<Duration>,
 }
 
 /// `[alerts]`.
@@ -518,6 +528,16 @@ type Sp<T> = Option<Spanned<T>>;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+struct RawAuditLog {
+    retention: Sp<String>,
+}
+
+/// Shortest retention accepted: pruning faster than alert windows and incident
+/// reviews can look back would destroy the evidence they need.
+const MIN_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct RawConfig {
     #[serde(default)]
     server: RawServer,
@@ -549,6 +569,8 @@ struct RawConfig {
     rate_limit: limits::RawRateLimit,
     #[serde(default)]
     alerts: alerts::RawAlerts,
+    #[serde(default)]
+    audit_log: RawAuditLog,
     inspect: Option<Spanned<toml::Table>>,
 }
 
@@ -823,6 +845,20 @@ impl Validator<'_> {
             headers: self.headers(&raw.headers),
             rate_limits: self.rate_limits(&raw.rate_limit),
             alerts: self.alerts(&raw.alerts),
+            audit_log: AuditLogConfig {
+                retention: self.field(&raw.audit_log.retention, "audit_log.retention", None, |s| {
+                    if s == "forever" {
+                        return Ok(None);
+                    }
+                    match parse_duration(s)? {
+                        d if d < MIN_RETENTION => Err(format!(
+                            "\"{s}\" is shorter than 7 days; keep events at least a week \
+                                 (incident reviews need them), or use \"forever\""
+                        )),
+                        d => Ok(Some(d)),
+                    }
+                }),
+            },
             warnings: Vec::new(),
         }
     }

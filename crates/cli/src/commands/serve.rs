@@ -36,6 +36,8 @@ use crate::context;
 
 /// How often expired sessions are deleted.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
+/// How often events past `[audit_log] retention` are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How often the certificate files are checked for a renewal.
 const CERT_WATCH_EVERY: Duration = Duration::from_secs(30);
 /// Security events queued while the database is slow or away; more are dropped and
@@ -194,25 +196,69 @@ fn spawn_session_purger(store: Store) {
     });
 }
 
-/// Verifies the whole audit chain now and then; a break is recorded as an
-/// `audit-chain-broken` event, which the alert rule of that name turns into one alert
-/// (however many instances see it). A database that does not answer is retried.
-fn spawn_chain_check(store: Store, audit: AuditSink, every: Duration) {
+/// The audit log's upkeep: verifies the whole chain every `chain_every` (a break is
+/// recorded as an `audit-chain-broken` event, which the alert rule of that name turns
+/// into one alert), and with a `retention`, prunes older events behind a signed
+/// checkpoint — only after a clean verification, so pruning never hides a break.
+///
+/// Another instance may prune while this one verifies, which looks like missing
+/// events; a break is therefore confirmed by a second verification before it counts.
+fn spawn_audit_upkeep(
+    store: Store,
+    audit: AuditSink,
+    chain_every: Option<Duration>,
+    retention: Option<Duration>,
+) {
+    let every = match (chain_every, retention) {
+        (None, None) => return,
+        (Some(c), None) => c,
+        (None, Some(_)) => PRUNE_EVERY,
+        (Some(c), Some(_)) => c.min(PRUNE_EVERY),
+    };
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            match store.verify_audit().await {
+            let mut verdict = store.verify_audit().await;
+            if matches!(verdict, Ok(Err(_))) {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                verdict = store.verify_audit().await;
+            }
+            match verdict {
                 Ok(Ok(_)) => {}
                 Ok(Err(b)) => {
                     tracing::error!(seq = b.seq, reason = %b.reason, "The audit chain is broken");
+                    if chain_every.is_some() {
+                        audit.record(
+                            Event::new(Kind::AuditChainBroken, "failure", unix_ms())
+                                .target(format!("event {}", b.seq))
+                                .detail("reason", b.reason.clone()),
+                        );
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "Could not verify the audit chain");
+                    continue;
+                }
+            }
+            let Some(keep) = retention else { continue };
+            let before =
+                unix_ms().saturating_sub(i64::try_from(keep.as_millis()).unwrap_or(i64::MAX));
+            match store.prune_audit(before).await {
+                Ok(r) if r.deleted > 0 => {
+                    tracing::info!(deleted = r.deleted, checkpoint = ?r.checkpoint, "Pruned audit events past the retention period");
                     audit.record(
-                        Event::new(Kind::AuditChainBroken, "failure", unix_ms())
-                            .target(format!("event {}", b.seq))
-                            .detail("reason", b.reason.clone()),
+                        Event::new(Kind::AuditPruned, "success", unix_ms())
+                            .actor("centinela:retention")
+                            .detail("deleted", r.deleted)
+                            .detail("checkpoint_seq", r.checkpoint)
+                            .detail("before_ms", before),
                     );
                 }
-                Err(e) => tracing::warn!(error = %e, "Could not verify the audit chain"),
+                Ok(_) => {}
+                // Two instances pruning at once: the second finds the checkpoint taken.
+                Err(e) => tracing::warn!(error = %e, "Could not prune the audit log"),
             }
         }
     });
@@ -395,13 +441,14 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     })
     .await?;
     spawn_session_purger(store.clone());
-    if cfg.alerts.enabled {
-        spawn_chain_check(
-            store.clone(),
-            audit.clone(),
-            cfg.alerts.chain_check_interval,
-        );
-    }
+    spawn_audit_upkeep(
+        store.clone(),
+        audit.clone(),
+        cfg.alerts
+            .enabled
+            .then_some(cfg.alerts.chain_check_interval),
+        cfg.audit_log.retention,
+    );
 
     let url = cfg.effective_public_url();
     tracing::info!(

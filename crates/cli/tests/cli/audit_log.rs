@@ -176,3 +176,83 @@ fn verify_names_the_first_edited_event() {
         .status
         .success());
 }
+
+/// With `[audit_log] retention`, the gateway prunes events past it behind a signed
+/// checkpoint, records that it did, and the rest of the chain still verifies.
+#[tokio::test]
+async fn retention_prunes_old_events_and_keeps_the_chain_verifiable() {
+    let env = Env::with_extra(Db::Sqlite, "[audit_log]\nretention = \"30d\"\n");
+    // Creates the database and the master key; the log is still empty.
+    env.ok(&["audit-log", "verify"], "");
+    let master =
+        centinela_store::MasterKey::load_file(&env.path().join("master.key")).expect("master key");
+    let store =
+        centinela_store::Store::open(&centinela_store::DbOptions::new(&env.db_url), &master)
+            .await
+            .expect("store");
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis(),
+    )
+    .expect("ms");
+    let day = 86_400_000;
+    let old: Vec<_> = (0..5)
+        .map(|i| {
+            centinela_core::auditlog::Event::new(
+                centinela_core::auditlog::Kind::LoginFailure,
+                "failure",
+                now - (60 - i) * day,
+            )
+            .target("ana")
+        })
+        .collect();
+    store.append_audit(&old).await.expect("old events");
+    store
+        .append_audit(&[centinela_core::auditlog::Event::new(
+            centinela_core::auditlog::Kind::LoginFailure,
+            "failure",
+            now - 2 * day,
+        )
+        .target("recent")])
+        .await
+        .expect("recent event");
+    drop(store);
+
+    let server = env.start_server();
+    let events = wait_for(&env, "audit-pruned", 1).await;
+    let pruned = events
+        .iter()
+        .find(|e| e["event"]["action"] == "audit-pruned")
+        .expect("pruned event");
+    assert_eq!(pruned["centinela"]["details"]["deleted"], 5, "{pruned}");
+    assert_eq!(
+        pruned["centinela"]["details"]["checkpoint_seq"], 5,
+        "{pruned}"
+    );
+    assert_eq!(pruned["user"]["name"], "centinela:retention");
+    let targets: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["centinela"]["target"].as_str())
+        .collect();
+    assert!(
+        !targets.contains(&"ana"),
+        "old events are gone: {targets:?}"
+    );
+    assert!(targets.contains(&"recent"), "recent ones stay: {targets:?}");
+    let verify = env.ok(&["audit-log", "verify"], "");
+    assert!(verify.contains("audit log intact"), "{verify}");
+    drop(server);
+}
+
+/// Retention shorter than a week is refused at load, pointing at the key.
+#[test]
+fn retention_under_a_week_is_refused() {
+    let env = Env::with_extra(Db::Sqlite, "[audit_log]\nretention = \"2d\"\n");
+    let r = env.run(&["config", "check"], "");
+    assert!(!r.status.success());
+    let err = String::from_utf8_lossy(&r.stderr).into_owned() + &String::from_utf8_lossy(&r.stdout);
+    assert!(err.contains("audit_log.retention"), "{err}");
+    assert!(err.contains("shorter than 7 days"), "{err}");
+}
