@@ -4,7 +4,9 @@
 //! sends attacks through the gateway and finds the blocks and the alert on the
 //! dashboard, acknowledges the alert, searches the audit log, and revokes and disables
 //! an account; markup in a display name stays text. This
-//! side then checks that the database recorded what the page said it did.
+//! side then checks that the database recorded what the page said it did, and — the
+//! run having exercised logins, TOTP, sessions, tokens, attacks and bodies — that no
+//! password, session id, token, TOTP secret or request body is in any table or log.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -55,7 +57,7 @@ async fn console_in_chromium() {
     env.add_user(
         "paula",
         PASSWORD,
-        &["--role", "customer", "--customer-id", "7"],
+        &["--role", "customer", "--customer-id", "2"],
     );
     env.add_user(
         "mallory",
@@ -64,7 +66,45 @@ async fn console_in_chromium() {
     );
     let server = env.start_server();
     let c = crate::login::client(&env);
-    let _victim_session = crate::login::login_cookie(&c, &server, "paula", PASSWORD).await;
+    let victim_session = crate::login::login_cookie(&c, &server, "paula", PASSWORD).await;
+    let token = env
+        .ok(
+            &[
+                "token", "create", "--user", "paula", "--name", "ci", "--role", "customer",
+            ],
+            "",
+        )
+        .trim()
+        .to_owned();
+    let r = c
+        .get(format!("{}/api/customers/2", server.base()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(r.status(), StatusCode::OK);
+    // A benign body with a unique marker, and an attack body: neither may be stored.
+    let body_marker = format!("feedback-body-{:016x}", rand::random::<u64>());
+    let attack_marker = format!("{:08x}", rand::random::<u32>());
+    for (body, blocked) in [
+        (
+            serde_json::json!({"message": format!("great shop {body_marker}")}),
+            false,
+        ),
+        (
+            serde_json::json!({"message": format!("1' UNION SELECT password FROM users WHERE 'a{attack_marker}'='a")}),
+            true,
+        ),
+    ] {
+        let r = c
+            .post(format!("{}/api/public/feedback", server.base()))
+            .json(&body)
+            .send()
+            .await
+            .expect("feedback");
+        assert_eq!(r.status() == StatusCode::FORBIDDEN, blocked, "{body}");
+        assert!(blocked || r.status().is_success(), "{}", r.status());
+    }
 
     let r = c
         .get(format!("{}/_centinela/admin", server.base()))
@@ -125,4 +165,30 @@ async fn console_in_chromium() {
         StatusCode::FORBIDDEN,
         "disabled account refused"
     );
+
+    let summary: serde_json::Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .expect("the script's summary line");
+    let totp_secret = summary["totp_secret"].as_str().expect("secret").to_owned();
+    assert!(totp_secret.len() >= 16, "{summary}");
+    let dump = env.dump_database();
+    let texts = [
+        ("the database", String::from_utf8_lossy(&dump).into_owned()),
+        ("the gateway log", server.log_text()),
+        ("the audit export", log),
+    ];
+    for (what, secret) in [
+        ("a password", PASSWORD),
+        ("a session id", victim_session.as_str()),
+        ("an API token", token.as_str()),
+        ("the TOTP secret", totp_secret.as_str()),
+        ("a request body", body_marker.as_str()),
+        ("an attack body", attack_marker.as_str()),
+    ] {
+        for (place, text) in &texts {
+            assert!(!text.contains(secret), "{what} ({secret}) found in {place}");
+        }
+    }
 }

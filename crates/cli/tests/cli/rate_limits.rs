@@ -1,5 +1,6 @@
-//! Rate limits per client address, per user and per route: 429 with Retry-After, and
-//! the limits are independent of each other.
+//! Rate limits per client address, per user and per route: 429 with Retry-After, the
+//! limits are independent of each other, and each refusal is a `rate-limited` event in
+//! the audit log naming the limit (and the user, for per-user limits).
 
 use reqwest::StatusCode;
 
@@ -39,6 +40,33 @@ async fn per_address_limit() {
     // The gateway's own pages count too: a flood is a flood.
     let got = statuses(&c, &format!("{}/_centinela/login", server.base()), None, 1).await;
     assert_eq!(got, [429]);
+    let events = rate_limited_events(&env, 3).await;
+    assert!(
+        events.iter().all(|e| e["source"]["ip"] == "127.0.0.1"
+            && e["centinela"]["details"]["limit"] == "per address"
+            && e["centinela"]["details"]["rate"] == "5/min"
+            && e["event"]["outcome"] == "failure"),
+        "{events:?}"
+    );
+}
+
+/// The `rate-limited` events once at least `n` are written (the gateway's audit writer
+/// runs in the background).
+async fn rate_limited_events(env: &Env, n: usize) -> Vec<serde_json::Value> {
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got = env
+            .ok(&["audit-log", "export", "--kind", "rate-limited"], "")
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        if got.len() >= n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(got.len(), n, "one rate-limited event per 429: {got:?}");
+    got
 }
 
 #[tokio::test]
@@ -80,4 +108,21 @@ async fn per_user_and_per_route_limits() {
         [200, 200, 200]
     );
     assert_eq!(statuses(&c, &list, Some(&luis), 1).await, [200]);
+    let events = rate_limited_events(&env, 2).await;
+    let limits: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["centinela"]["details"]["limit"].as_str().unwrap_or(""),
+                e["user"]["name"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(limits.contains(&("per user", "ana")), "{limits:?}");
+    assert!(
+        limits
+            .iter()
+            .any(|(l, u)| l.contains("route") && *u == "ana"),
+        "{limits:?}"
+    );
 }
