@@ -15,7 +15,9 @@
 # with one runtime thread) on CPU 1, so each proxy gets exactly one core; PIN=0 lets
 # everything float.
 #
-# Usage: bench/load/proxy_compare.sh [SECONDS] [CONNECTIONS]   (needs oha and nginx)
+# Usage: bench/load/proxy_compare.sh [SECONDS] [CONNECTIONS]
+#   needs nginx and a load generator: oha (cargo install oha) or wrk (apt-get install
+#   wrk); LOADGEN=wrk picks wrk when both are installed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${1:-15}
@@ -27,7 +29,8 @@ if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
 else
   SRV=""; GEN=""; NGINX_WORKERS=auto
 fi
-command -v oha >/dev/null || { echo "needs oha: cargo install oha" >&2; exit 2; }
+LOADGEN=${LOADGEN:-$(command -v oha >/dev/null && echo oha || echo wrk)}
+command -v "$LOADGEN" >/dev/null || { echo "needs oha (cargo install oha) or wrk (apt-get install wrk)" >&2; exit 2; }
 command -v nginx >/dev/null || { echo "needs nginx: apt-get install nginx" >&2; exit 2; }
 
 cargo build --release -q -p centinela
@@ -91,6 +94,27 @@ BODY=$(python3 -c 'import json; print(json.dumps({"name": "x" * 1000}))')
 
 run() { # label url method
   local label=$1 url=$2 method=$3
+  if [ "$LOADGEN" = wrk ]; then
+    local lua="$WORK/req-$method.lua"
+    if [ "$method" = PUT ]; then
+      printf 'wrk.method = "PUT"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$BODY" >"$lua"
+    else
+      printf 'wrk.method = "GET"\n' >"$lua"
+    fi
+    $GEN wrk -t1 -c "$CONNS" -d "${SECS}s" --latency -s "$lua" -H "cookie: __Host-centinela=$SID" "$url" |
+      python3 -c '
+import re, sys
+t = sys.stdin.read()
+def ms(v):
+    n = float(re.match(r"[0-9.]+", v).group()); u = v[len(re.match(r"[0-9.]+", v).group()):]
+    return n * {"us": 0.001, "ms": 1.0, "s": 1000.0}[u]
+rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", t).group(1))
+p50 = ms(re.search(r"\n\s+50%\s+(\S+)", t).group(1)); p99 = ms(re.search(r"\n\s+99%\s+(\S+)", t).group(1))
+bad = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+print("| %-28s | %-4s | %9.0f | %7.2f | %7.2f | %s |" % (sys.argv[1], sys.argv[2], rps, p50, p99, "non-2xx:%s" % bad.group(1) if bad else "all 2xx"))
+' "$label" "$method"
+    return
+  fi
   local args=(--no-tui --insecure -z "${SECS}s" -c "$CONNS" --output-format json -H "cookie: __Host-centinela=$SID")
   if [ "$method" = PUT ]; then args+=(-m PUT -T application/json -d "$BODY"); fi
   $GEN oha "${args[@]}" "$url" | python3 -c '

