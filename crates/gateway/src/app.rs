@@ -774,8 +774,9 @@ pub const LOGIN_HEADER: HeaderName = HeaderName::from_static("x-centinela-login"
 /// does not hold a runtime thread for milliseconds.
 const INSPECT_INLINE_BYTES: usize = 64 * 1024;
 
-/// Runs request inspection for an allowed request. `Some(answer)` when it is
-/// refused; detect-only findings are logged and the request goes on.
+/// Runs request inspection for an allowed request: the attack detectors, then the
+/// route's JSON Schema. `Some(answer)` when it is refused; detect-only findings are
+/// logged and the request goes on.
 async fn inspect_request(
     parts: &http::request::Parts,
     body: Option<&Bytes>,
@@ -784,37 +785,98 @@ async fn inspect_request(
     client_ip: IpAddr,
     audit: Option<&AuditSink>,
 ) -> Option<Response<Body>> {
-    let policy = route.inspect.clone();
-    let method = parts.method.as_str().to_owned();
-    let path = parts.uri.path().to_owned();
-    let query = parts.uri.query().map(str::to_owned);
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-        .collect();
-    let body = body.cloned().unwrap_or_default();
-    let run = move || {
-        let hs: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let req = inspect::Request {
-            method: &method,
-            path: &path,
-            query: query.as_deref(),
-            headers: &hs,
-            body: &body,
-        };
-        inspect::inspect(&req, &policy)
+    if let Some(refusal) = inspect_attacks(parts, body, route, identity, client_ip, audit).await {
+        return Some(refusal);
+    }
+    let (Some(schema), Some(body)) = (&route.inspect.json_schema, body) else {
+        return None;
     };
-    let report = if parts
+    let is_json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| m == "application/json" || m.ends_with("+json"));
+    if !is_json {
+        return None;
+    }
+    let violations = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(doc) => match schema.check(&doc) {
+            Ok(()) => return None,
+            Err(v) => v,
+        },
+        Err(_) => {
+            return Some(problem(
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                "this request's body must be valid JSON",
+            ))
+        }
+    };
+    let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    tracing::info!(route = %route.name, client = %client_ip, violations = ?list, "Body refused by the route's JSON Schema");
+    let mut r = Response::new(full(
+        serde_json::json!({
+            "error": "schema",
+            "message": "the request body does not have the shape this endpoint accepts",
+            "violations": violations
+                .iter()
+                .map(|v| serde_json::json!({"at": v.at, "keyword": v.keyword}))
+                .collect::<Vec<_>>(),
+        })
+        .to_string(),
+    ));
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Some(r)
+}
+
+/// The attack detectors of [`inspect_request`].
+async fn inspect_attacks(
+    parts: &http::request::Parts,
+    body: Option<&Bytes>,
+    route: &policy::Route,
+    identity: Option<&Identity>,
+    client_ip: IpAddr,
+    audit: Option<&AuditSink>,
+) -> Option<Response<Body>> {
+    let large = parts
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n > INSPECT_INLINE_BYTES)
-    {
+        .is_some_and(|n| n > INSPECT_INLINE_BYTES);
+    let report = if large {
+        // Owned copies for the blocking pool; small requests (nearly all) are judged
+        // in place without copying anything.
+        let policy = route.inspect.clone();
+        let method = parts.method.as_str().to_owned();
+        let path = parts.uri.path().to_owned();
+        let query = parts.uri.query().map(str::to_owned);
+        let headers: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        let body = body.cloned().unwrap_or_default();
+        let run = move || {
+            let hs: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let req = inspect::Request {
+                method: &method,
+                path: &path,
+                query: query.as_deref(),
+                headers: &hs,
+                body: &body,
+            };
+            inspect::inspect(&req, &policy)
+        };
         match tokio::task::spawn_blocking(run).await {
             Ok(r) => r,
             Err(e) => {
@@ -827,7 +889,19 @@ async fn inspect_request(
             }
         }
     } else {
-        run()
+        let hs: Vec<(&str, &str)> = parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+            .collect();
+        let req = inspect::Request {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: &hs,
+            body: body.map_or(&[][..], |b| &b[..]),
+        };
+        inspect::inspect(&req, &route.inspect)
     };
     if report.findings.is_empty() {
         return None;

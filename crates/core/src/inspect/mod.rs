@@ -27,6 +27,7 @@ pub mod corpus;
 pub mod decode;
 pub mod deser;
 pub mod prefilter;
+pub mod schema;
 pub mod settings;
 pub mod sqli;
 pub mod ssrf;

@@ -48,6 +48,8 @@ pub struct InspectPolicy {
     pub headers: Vec<String>,
     /// Size, depth and count limits.
     pub limits: Limits,
+    /// The schema JSON bodies must match (inline JSON text in the configuration).
+    pub json_schema: Option<super::schema::JsonSchema>,
 }
 
 impl Default for InspectPolicy {
@@ -60,6 +62,7 @@ impl Default for InspectPolicy {
             accepts: Vec::new(),
             headers: Vec::new(),
             limits: Limits::default(),
+            json_schema: None,
         }
     }
 }
