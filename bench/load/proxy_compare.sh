@@ -15,6 +15,10 @@
 # with one runtime thread) on CPU 1, so each proxy gets exactly one core; PIN=0 lets
 # everything float.
 #
+# With PINGORA=1 (the default when it is built: `cargo build --release --manifest-path
+# bench/pingora/Cargo.toml`, which needs cmake) a bare pingora TLS proxy joins the
+# table and the idle-memory test, as the alternative framework on the same script.
+#
 # Usage: bench/load/proxy_compare.sh [SECONDS] [CONNECTIONS]
 #   needs nginx and a load generator: oha (cargo install oha) or wrk (apt-get install
 #   wrk); LOADGEN=wrk picks wrk when both are installed.
@@ -38,7 +42,10 @@ BIN=$PWD/target/release/centinela
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-UPORT=$(free_port); GPORT=$(free_port); NPORT=$(free_port); NTLS=$(free_port)
+UPORT=$(free_port); GPORT=$(free_port); NPORT=$(free_port); NTLS=$(free_port); PPORT=$(free_port)
+GPORT2=$(free_port)
+PINGORA_BIN=$PWD/bench/pingora/target/release/pingora-bench-proxy
+PINGORA=${PINGORA:-$([ -x "$PINGORA_BIN" ] && echo 1 || echo 0)}
 
 {
   printf '[server]\nlisten = "127.0.0.1:%s"\ndata_dir = "%s"\n' "$GPORT" "$WORK"
@@ -48,11 +55,23 @@ UPORT=$(free_port); GPORT=$(free_port); NPORT=$(free_port); NTLS=$(free_port)
   sed -n '/^# ---- access policy/,$p' examples/customers/centinela.toml
 } >"$WORK/centinela.toml"
 
+# A second gateway with one anonymous route (inspection and headers still on, no
+# session lookup or identity assertion): the transport's own cost, next to pingora's.
+mkdir -p "$WORK/bare"
+{
+  printf '[server]\nlisten = "127.0.0.1:%s"\ndata_dir = "%s/bare"\n' "$GPORT2" "$WORK"
+  printf '[database]\nurl = "sqlite://%s/bare/centinela.db"\n[keys]\nmaster_key_file = "%s/bare/master.key"\n' "$WORK" "$WORK"
+  printf '[rate_limit]\nper_ip = "off"\nper_user = "off"\n'
+  printf '[[upstream]]\nname = "demo"\nurl = "http://127.0.0.1:%s"\n' "$UPORT"
+  printf '[[route]]\nname = "all"\npath = "/api/{*rest}"\nupstream = "demo"\n[[route.allow]]\nanyone = true\n'
+} >"$WORK/bare.toml"
+
 PW='bench password that is long enough'
 printf '%s\n' "$PW" | "$BIN" user add admin --role admin --config "$WORK/centinela.toml" >/dev/null 2>&1
 $SRV "$BIN" demo-upstream --listen "127.0.0.1:$UPORT" >/dev/null 2>&1 &
 RUST_LOG=warn $SRV "$BIN" serve --config "$WORK/centinela.toml" >"$WORK/serve.log" 2>&1 &
 GW_PID=$!
+RUST_LOG=warn $SRV "$BIN" serve --config "$WORK/bare.toml" >"$WORK/bare.log" 2>&1 &
 for _ in $(seq 100); do curl -ks "https://127.0.0.1:$GPORT/" -o /dev/null && break; sleep 0.1; done
 
 mkdir -p "$WORK/nginx/tmp"
@@ -85,6 +104,11 @@ http {
 }
 NGINX
 $SRV nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx"
+if [ "$PINGORA" = 1 ]; then
+  RUST_LOG=error $SRV "$PINGORA_BIN" "127.0.0.1:$PPORT" "127.0.0.1:$UPORT" "$WORK/dev-cert.pem" "$WORK/dev-key.pem" >"$WORK/pingora.log" 2>&1 &
+  PG_PID=$!
+  for _ in $(seq 100); do curl -ks "https://127.0.0.1:$PPORT/api/customers/1" -o /dev/null && break; sleep 0.1; done
+fi
 
 SID=$(curl -ks -D - -o /dev/null -H 'content-type: application/json' \
   -d "{\"username\":\"admin\",\"password\":\"$PW\"}" "https://127.0.0.1:$GPORT/_centinela/api/login" |
@@ -131,15 +155,15 @@ for m in GET PUT; do
   run "upstream direct (HTTP)" "http://127.0.0.1:$UPORT/api/customers/1" $m
   run "nginx proxy (HTTP)" "http://127.0.0.1:$NPORT/api/customers/1" $m
   run "nginx proxy (TLS)" "https://127.0.0.1:$NTLS/api/customers/1" $m
+  [ "$PINGORA" = 1 ] && run "pingora bare proxy (TLS)" "https://127.0.0.1:$PPORT/api/customers/1" $m
+  run "centinela (TLS, anonymous route)" "https://127.0.0.1:$GPORT2/api/customers/1" $m
   run "centinela (TLS, policy on)" "https://127.0.0.1:$GPORT/api/customers/1" $m
 done
 
-echo
-echo "== resident memory of centinela with $IDLE idle keep-alive TLS connections"
-ulimit -n 65536 2>/dev/null || true
-python3 - "$GPORT" "$IDLE" "$GW_PID" <<'PY'
+idle() { # port pid label
+python3 - "$1" "$IDLE" "$2" "$3" <<'PY'
 import asyncio, ssl, sys
-port, n, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+port, n, pid, label = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 def rss():
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmRSS"):
@@ -147,7 +171,7 @@ def rss():
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 async def one(conns):
     r, w = await asyncio.open_connection("127.0.0.1", port, ssl=ctx)
-    w.write(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"); await w.drain()
+    w.write(b"GET /api/customers/1 HTTP/1.1\r\nHost: localhost\r\n\r\n"); await w.drain()
     await r.readuntil(b"\r\n\r\n")
     conns.append(w)
 async def main():
@@ -157,7 +181,14 @@ async def main():
             try: await one(conns)
             except Exception: pass
     await asyncio.gather(*(guarded() for _ in range(n)))
-    print(f"idle connections open: {len(conns)}; RSS before {before:.1f} MiB, with them {rss():.1f} MiB")
+    await asyncio.sleep(1)
+    print(f"{label}: idle connections open: {len(conns)}; RSS before {before:.1f} MiB, with them {rss():.1f} MiB")
     for w in conns: w.close()
 asyncio.run(main())
 PY
+}
+echo
+echo "== resident memory with $IDLE idle keep-alive TLS connections"
+ulimit -n 65536 2>/dev/null || true
+idle "$GPORT" "$GW_PID" centinela
+if [ "$PINGORA" = 1 ]; then idle "$PPORT" "$PG_PID" pingora; fi
