@@ -13,7 +13,8 @@
 //!    ([`decode::variants`]: percent/plus, HTML entities, `\u`/`\x` escapes, overlong
 //!    UTF-8, NFKC, nested up to a bound, base64-wrapped text).
 //! 3. Detectors ([`sqli`], [`xss`], [`cmdi`], [`traversal`], [`ssrf`], [`xxe`],
-//!    [`deser`]) report [`Finding`]s with a severity; per-detector weights make an
+//!    [`deser`], [`nosql`], [`ldap`], [`ssi`], [`ssti`], [`crlf`], [`mail`],
+//!    [`scanner`]) report [`Finding`]s with a severity; per-detector weights make an
 //!    anomaly score, compared with the route's threshold. Exclusions drop findings
 //!    for a parameter (how an operator fixes a false positive without turning a
 //!    detector off for the whole route).
@@ -24,12 +25,19 @@
 pub mod body;
 pub mod cmdi;
 pub mod corpus;
+pub mod crlf;
 pub mod decode;
 pub mod deser;
+pub mod ldap;
+pub mod mail;
+pub mod nosql;
 pub mod prefilter;
+pub mod scanner;
 pub mod settings;
 pub mod sqli;
+pub mod ssi;
 pub mod ssrf;
+pub mod ssti;
 pub mod traversal;
 pub mod xss;
 pub mod xxe;
@@ -47,7 +55,7 @@ pub use settings::{Exclusion, InspectPolicy, Limits, Mode, SettingsError};
 pub enum Detector {
     /// SQL injection ([`sqli`]).
     Sqli,
-    /// Cross-site scripting and template injection ([`xss`]).
+    /// Cross-site scripting ([`xss`]).
     Xss,
     /// OS command injection ([`cmdi`]).
     Cmdi,
@@ -59,13 +67,27 @@ pub enum Detector {
     Xxe,
     /// Serialized-object markers ([`deser`]).
     Deser,
+    /// NoSQL operator and server-side JavaScript injection ([`nosql`]).
+    Nosql,
+    /// LDAP filter injection ([`ldap`]).
+    Ldap,
+    /// Server-side and edge-side includes ([`ssi`]).
+    Ssi,
+    /// Server-side template injection and Log4j lookups ([`ssti`]).
+    Ssti,
+    /// CRLF / HTTP header injection and response splitting ([`crlf`]).
+    Crlf,
+    /// SMTP/IMAP command and mail header injection ([`mail`]).
+    Mail,
+    /// Attack tools and out-of-band callback domains ([`scanner`]).
+    Scanner,
     /// Body discipline: the body does not parse as declared, or breaks a limit.
     Body,
 }
 
 impl Detector {
     /// Every detector, in a fixed order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 15] = [
         Self::Sqli,
         Self::Xss,
         Self::Cmdi,
@@ -73,6 +95,13 @@ impl Detector {
         Self::Ssrf,
         Self::Xxe,
         Self::Deser,
+        Self::Nosql,
+        Self::Ldap,
+        Self::Ssi,
+        Self::Ssti,
+        Self::Crlf,
+        Self::Mail,
+        Self::Scanner,
         Self::Body,
     ];
 
@@ -86,6 +115,13 @@ impl Detector {
             Self::Ssrf => "ssrf",
             Self::Xxe => "xxe",
             Self::Deser => "deser",
+            Self::Nosql => "nosql",
+            Self::Ldap => "ldap",
+            Self::Ssi => "ssi",
+            Self::Ssti => "ssti",
+            Self::Crlf => "crlf",
+            Self::Mail => "mail",
+            Self::Scanner => "scanner",
             Self::Body => "body",
         }
     }
@@ -275,6 +311,13 @@ fn check_form(form: &str, source: Source, decoded: bool, hits: &mut Vec<Hit>) {
     }
     add(xxe::check_set(form, &set));
     add(deser::check_set(form, decoded, &set));
+    add(nosql::check_set(form, source, &set));
+    add(ldap::check_set(form, &set));
+    add(ssi::check_set(form, &set));
+    add(ssti::check_set(form, &set));
+    add(crlf::check_set(form, &set));
+    add(mail::check_set(form, &set));
+    add(scanner::check_set(form, source, &set));
 }
 
 fn sqli_hit(form: &str) -> Option<Hit> {

@@ -1,4 +1,4 @@
-//! Cross-site scripting and template-injection detection, HTML- and JavaScript-aware.
+//! Cross-site scripting detection, HTML- and JavaScript-aware.
 //!
 //! The value is scanned once for the places a browser would start running script:
 //! - tags, read the way an HTML5 tokenizer reads them (`<` + letter, attributes split
@@ -9,7 +9,8 @@
 //! - script URIs anywhere, tolerant of the tabs/newlines browsers strip from schemes;
 //! - JavaScript sinks right after a string or statement break (`'-alert(1)-'`,
 //!   `";eval(name)//`), including tagged templates (`alert`1``);
-//! - server- and client-side template markers (`{{…}}`, `${…}`, `<%= %>`, `#{…}`).
+//!
+//! Template markers (`{{…}}`, `${…}`, `<%= %>`) are judged by [`super::ssti`].
 //!
 //! Plain rich text (`<b>`, `<p>`, `<a href="https://…">`) passes. The scan moves
 //! forward only, so it is linear in the input.
@@ -136,10 +137,10 @@ pub fn check(s: &str) -> Option<Hit> {
     check_set(s, &ByteSet::of(s.as_bytes()))
 }
 
-/// Bytes one of which every XSS pattern needs: `<` (tags, `<%`), `:` (script URIs,
+/// Bytes one of which every XSS pattern needs: `<` (tags), `:` (script URIs,
 /// `behavior:`), `=` (attribute break-outs), `(` `` ` `` `.` `[` (sink calls,
-/// `document.cookie`), `{` (templates), `-` (`-moz-binding`).
-const TRIGGERS: ByteSet = ByteSet::from_bytes(b"<:=(`.[{-");
+/// `document.cookie`), `-` (`-moz-binding`).
+const TRIGGERS: ByteSet = ByteSet::from_bytes(b"<:=(`.[-");
 
 /// [`check`] with the byte set of `s` already computed. Each sub-scan runs only
 /// when `s` holds a byte all of its patterns need.
@@ -163,9 +164,6 @@ pub fn check_set(s: &str, set: &ByteSet) -> Option<Hit> {
     }
     if set.intersects(&SINK_TRIGGERS) {
         keep(&mut best, js_sink(b));
-    }
-    if set.has(b'{') || (set.has(b'<') && set.has(b'%')) {
-        keep(&mut best, template(b));
     }
     if set.intersects(&CSS_TRIGGERS) {
         keep(&mut best, css(b));
@@ -203,9 +201,6 @@ fn tags(b: &[u8]) -> Option<Hit> {
         let closing = b.get(j) == Some(&b'/');
         if closing {
             j += 1;
-        }
-        if b.get(j) == Some(&b'%') && b.get(j + 1) == Some(&b'=') {
-            return hit(severity::CRITICAL, "server-template");
         }
         if b.get(j) == Some(&b'!') && b.get(j + 1) == Some(&b'[') {
             // `<![CDATA[` hides markup from filters but not from XML-aware browsers.
@@ -658,49 +653,6 @@ fn js_sink(b: &[u8]) -> Option<Hit> {
         return hit(severity::WARNING, "document-access");
     }
     None
-}
-
-// === templates ===
-
-/// Template-injection markers. `{{7*7}}` is the canonical probe; an expression with
-/// calls or property access inside the braces is treated as an attack.
-fn template(b: &[u8]) -> Option<Hit> {
-    let mut best = None;
-    for (open, close) in [
-        (&b"{{"[..], &b"}}"[..]),
-        (b"${", b"}"),
-        (b"#{", b"}"),
-        (b"{%", b"%}"),
-        (b"<%", b"%>"),
-        (b"*{", b"}"),
-        (b"@{", b"}"),
-    ] {
-        let Some(s) = memchr::memmem::find(b, open) else {
-            continue;
-        };
-        let Some(e) = memchr::memmem::find(&b[s + open.len()..], close) else {
-            continue;
-        };
-        let inner = &b[s + open.len()..s + open.len() + e];
-        if inner.iter().all(|c| c.is_ascii_whitespace()) {
-            continue;
-        }
-        let active = inner
-            .iter()
-            .any(|c| matches!(c, b'(' | b'*' | b'.' | b'[' | b'+' | b'|' | b':' | b'_'))
-            || open == b"<%";
-        // `${jndi:ldap://…}` (Log4Shell) and `${7*7}` are expressions; `${HOME}` is a
-        // shell variable, left to the command-injection detector.
-        let sev = if active {
-            severity::CRITICAL
-        } else {
-            severity::WARNING
-        };
-        if best.is_none_or(|h: Hit| sev > h.severity) {
-            best = hit(sev, "template-expression");
-        }
-    }
-    best
 }
 
 // === CSS ===
