@@ -44,6 +44,11 @@ pub enum BodyError {
     /// The XML body declares a DTD or entities (XXE, billion laughs).
     #[error("XML body declares a DOCTYPE or entities")]
     XmlDoctype,
+    /// The XML body asks its parser to fetch a schema from a URL
+    /// (`xsi:schemaLocation`, `noNamespaceSchemaLocation`, `xs:import`): the same
+    /// outbound request and file read as an external entity.
+    #[error("XML body points its parser at an external schema")]
+    XmlExternalSchema,
     /// A multipart body that is malformed or lacks its boundary.
     #[error("malformed multipart body: {0}")]
     BadMultipart(&'static str),
@@ -57,6 +62,7 @@ impl BodyError {
     pub fn classify(&self) -> (Detector, &'static str) {
         match self {
             Self::XmlDoctype => (Detector::Xxe, "xml-doctype"),
+            Self::XmlExternalSchema => (Detector::Xxe, "xml-external-schema"),
             Self::TooLarge(_) => (Detector::Body, "body-too-large"),
             Self::TooManyInputs(_) => (Detector::Body, "too-many-inputs"),
             Self::NotAccepted(_) => (Detector::Body, "content-type-not-accepted"),
@@ -450,9 +456,22 @@ fn xml(body: &[u8], policy: &InspectPolicy, ex: &mut Collector<'_>) {
                     // XInclude pulls in files just like an external entity.
                     ex.errors.push(BodyError::XmlDoctype);
                 }
+                let schema_element = lname.ends_with(":import") || lname.ends_with(":redefine");
                 for attr in e.attributes().with_checks(false).flatten() {
                     let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
                     let val = String::from_utf8_lossy(&attr.value).into_owned();
+                    let lkey = key.to_ascii_lowercase();
+                    let remote = val.contains("://") || val.trim_start().starts_with("//");
+                    if remote
+                        && (lkey.ends_with("schemalocation")
+                            || (schema_element && lkey == "schemalocation"))
+                        && !ex
+                            .errors
+                            .iter()
+                            .any(|e| matches!(e, BodyError::XmlExternalSchema))
+                    {
+                        ex.errors.push(BodyError::XmlExternalSchema);
+                    }
                     let n = format!("{}/@{}", stack.join("/"), key);
                     if !ex.push(max, Source::XmlAttr, &n, &val) {
                         return;

@@ -245,6 +245,9 @@ fn after_separator(b: &[u8], mut j: usize, sep: u8, subst: bool, at_start: bool)
                 | b'\r'
                 | b','
                 | b'}'
+                // A form-encoded space that was never decoded (`|getent+hosts`):
+                // no program name has a plus sign.
+                | b'+'
         )
     {
         j += 1;
@@ -309,6 +312,21 @@ fn after_separator(b: &[u8], mut j: usize, sep: u8, subst: bool, at_start: bool)
     if path_prefixed {
         return hit(severity::CRITICAL, "separator-command");
     }
+    // `| set /a 1*2`, `; sort -r`: an everyday word used as a program with a
+    // one- or two-letter switch is the shell, not prose.
+    let switch = matches!(arg.first(), Some(b'-' | b'/')) && {
+        let letters = arg[1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        (1..=2).contains(&letters)
+            && arg
+                .get(1 + letters)
+                .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'/')
+    };
+    if weak && switch && sep != b'&' {
+        return hit(severity::CRITICAL, "separator-command");
+    }
     if weak && (shellish_arg || ends) && !at_start {
         return hit(severity::WARNING, "separator-command");
     }
@@ -341,6 +359,9 @@ mod tests {
             "{cat,/etc/passwd}",
             "foo\nping -c 3 evil.com",
             "& ping -n 3 127.0.0.1 &",
+            "| set /a 3482*7301",
+            "|getent+hosts+somehost.example.&",
+            "; sort -r /etc/hosts",
         ] {
             assert_eq!(sev(s), severity::CRITICAL, "{s}");
         }
@@ -357,6 +378,9 @@ mod tests {
             "see you; id est, tomorrow",
             "a;b;c",
             "Black & white & more",
+            "fish | more/less the same",
+            "a; set /asap",
+            "search terms: find+me",
         ] {
             assert!(sev(s) < severity::CRITICAL, "{s}");
         }

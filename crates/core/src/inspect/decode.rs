@@ -339,10 +339,19 @@ pub fn variants(raw: &str, plus: bool) -> Vec<String> {
     // Outside query strings and forms `+` is a plus sign, but a value that also
     // holds `%XX` escapes was form-encoded by whoever sent it (`%27+or+1%3D1`): it is
     // inspected as form-decoded too.
-    if !plus && raw.contains('+') && has_escape(raw) {
-        for v in variants(raw, true) {
-            if !out.contains(&v) {
-                out.push(v);
+    // The same holds for a form that only appears after a round of decoding
+    // (`%2B%2F%2A%21%2555NiOn` -> `+/*!%55NiOn`): the first form, raw or decoded,
+    // that mixes `+` with escapes is form-decoded as well.
+    if !plus {
+        let form = std::iter::once(raw)
+            .chain(out.iter().map(String::as_str))
+            .find(|f| f.contains('+') && has_escape(f))
+            .map(str::to_owned);
+        if let Some(form) = form {
+            for v in variants(&form, true) {
+                if !out.contains(&v) {
+                    out.push(v);
+                }
             }
         }
     }

@@ -157,7 +157,7 @@ pub fn check_set(s: &str, set: &ByteSet) -> Option<Hit> {
         }
     }
     if set.has(b':') {
-        keep(&mut best, script_uri(b));
+        keep(&mut best, script_uri(b, false));
     }
     if set.has(b'=') {
         keep(&mut best, attribute_breakout(b));
@@ -168,7 +168,48 @@ pub fn check_set(s: &str, set: &ByteSet) -> Option<Hit> {
     if set.intersects(&CSS_TRIGGERS) {
         keep(&mut best, css(b));
     }
+    // `o<x>nfocus=alert<x>(1)`: short tags inside words, for a filter that strips
+    // tags once and leaves what they split joined back together.
+    if set.has(b'<') && best.is_none_or(|h| h.severity < severity::CRITICAL) {
+        if let Some(joined) = strip_split_tags(b) {
+            keep(&mut best, attribute_breakout(&joined));
+            keep(&mut best, js_sink(&joined));
+        }
+    }
     best
+}
+
+/// `b` without the short tags (`<x>`, `</i>`) that sit right after a letter or
+/// digit, or `None` when there are none.
+fn strip_split_tags(b: &[u8]) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut last = 0;
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
+        let p = i + off;
+        i = p + 1;
+        if p == 0 || !b[p - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let mut j = p + 1;
+        if b.get(j) == Some(&b'/') {
+            j += 1;
+        }
+        let name = j;
+        while j < b.len() && b[j].is_ascii_alphabetic() && j - name < 10 {
+            j += 1;
+        }
+        if j == name || b.get(j) != Some(&b'>') {
+            continue;
+        }
+        let o = out.get_or_insert_with(|| Vec::with_capacity(b.len()));
+        o.extend_from_slice(&b[last..p]);
+        last = j + 1;
+        i = last;
+    }
+    let mut o = out?;
+    o.extend_from_slice(&b[last..]);
+    Some(o)
 }
 
 /// A sink only counts when called (`(`, `` ` ``) or reached as a property (`.`, `[`).
@@ -296,7 +337,7 @@ fn attributes(b: &[u8], mut j: usize) -> (Option<Hit>, usize) {
         let value = &b[vs..ve];
         let lname = name.to_ascii_lowercase();
         if URL_ATTRS.iter().any(|a| lname == a.as_bytes()) {
-            if script_uri(value).is_some() {
+            if script_uri(value, true).is_some() {
                 return (hit(severity::CRITICAL, "script-uri-attribute"), next);
             }
             if lname == b"style" && css(value).is_some() {
@@ -317,7 +358,11 @@ const SCHEMES: &[&[u8]] = &[b"javascript:", b"vbscript:", b"livescript:", b"moch
 
 /// Finds `javascript:` and friends, skipping the tab, newline and NUL characters a
 /// browser strips from inside a scheme (`java&#09;script:` after entity decoding).
-fn script_uri(b: &[u8]) -> Option<Hit> {
+///
+/// In a URL attribute (`in_url`) the scheme alone is enough. In free text it must be
+/// followed by something that reads as code: "JavaScript: the basics" is a title,
+/// `javascript:alert(1)` and `javascript://%0aalert(1)` are not.
+fn script_uri(b: &[u8], in_url: bool) -> Option<Hit> {
     for (i, &c) in b.iter().enumerate() {
         let lc = c.to_ascii_lowercase();
         if !matches!(lc, b'j' | b'v' | b'l' | b'm' | b'd') {
@@ -328,11 +373,20 @@ fn script_uri(b: &[u8]) -> Option<Hit> {
             continue;
         }
         for s in SCHEMES {
-            if matches_loose(&b[i..], s) {
-                return hit(severity::CRITICAL, "script-uri");
+            if let Some(end) = matches_loose(&b[i..], s) {
+                let tail = &b[i + end..];
+                let code = tail.iter().take(80).any(|c| {
+                    matches!(
+                        c,
+                        b'(' | b'`' | b'=' | b';' | b'[' | b'\'' | b'"' | b'\\' | b'%' | b'{'
+                    )
+                });
+                if in_url || code {
+                    return hit(severity::CRITICAL, "script-uri");
+                }
             }
         }
-        if lc == b'd' && matches_loose(&b[i..], b"data:") {
+        if lc == b'd' && matches_loose(&b[i..], b"data:").is_some() {
             let rest = &b[i + 5..];
             let head: Vec<u8> = rest.iter().take(40).map(u8::to_ascii_lowercase).collect();
             if head.starts_with(b"text/html")
@@ -351,8 +405,9 @@ fn script_uri(b: &[u8]) -> Option<Hit> {
     None
 }
 
-/// Case-insensitive prefix match ignoring tab, CR, LF and NUL between letters.
-fn matches_loose(b: &[u8], pat: &[u8]) -> bool {
+/// Case-insensitive prefix match ignoring tab, CR, LF and NUL between letters;
+/// where the match ends.
+fn matches_loose(b: &[u8], pat: &[u8]) -> Option<usize> {
     let mut i = 0;
     let mut skipped = 0;
     for &p in pat {
@@ -361,11 +416,11 @@ fn matches_loose(b: &[u8], pat: &[u8]) -> bool {
             skipped += 1;
         }
         if i >= b.len() || b[i].to_ascii_lowercase() != p {
-            return false;
+            return None;
         }
         i += 1;
     }
-    true
+    Some(i)
 }
 
 // === attribute break-out ===
@@ -555,9 +610,29 @@ fn js_sink(b: &[u8]) -> Option<Hit> {
         if !SINKS.iter().any(|s| lw == s.as_bytes()) {
             continue;
         }
-        let mut k = i;
-        while k < b.len() && matches!(b[k], b' ' | b'\t' | b'\n' | b'\r') {
-            k += 1;
+        let mut k = skip_blank(b, i);
+        // `(alert)(1)`: the callee in parentheses.
+        let wrapped = ws > 0 && b[ws - 1] == b'(' && b.get(k) == Some(&b')');
+        if wrapped {
+            k = skip_blank(b, k + 1);
+        }
+        // `alert?.(1)`: optional call.
+        if b.get(k) == Some(&b'?') && b.get(k + 1) == Some(&b'.') {
+            k = skip_blank(b, k + 2);
+        }
+        // `alert.call(null, 1)`, `alert.apply(null, [1])`, `alert.bind(0)(1)`: the
+        // same call through Function.prototype.
+        if b.get(k) == Some(&b'.') {
+            let m = skip_blank(b, k + 1);
+            for via in [&b"call"[..], b"apply", b"bind"] {
+                if b.len() >= m + via.len()
+                    && b[m..m + via.len()].eq_ignore_ascii_case(via)
+                    && b.get(skip_blank(b, m + via.len())) == Some(&b'(')
+                {
+                    k = skip_blank(b, m + via.len());
+                    break;
+                }
+            }
         }
         let call = matches!(b.get(k), Some(b'(' | b'`'))
             || (b.get(k) == Some(&b'.')
@@ -639,8 +714,41 @@ fn js_sink(b: &[u8]) -> Option<Hit> {
         if breakout && strong {
             return hit(severity::CRITICAL, "script-sink");
         }
+        // The whole value is one call of a sink (`alert(1)`, `confirm.call(null,1)`,
+        // `eval(atob("…"))`): code from its first byte to its last, nothing prose
+        // would produce.
+        // `top['al'+'ert'](1)`: a global reached by a computed name, then called.
+        let computed = b.get(k) == Some(&b'[')
+            && matches!(lw, b"top" | b"parent" | b"self" | b"window" | b"globalthis");
+        if (strong || computed) && b[..ws].iter().all(|&c| matches!(c, b'(' | b' ' | b'\t')) {
+            if let Some(end) = call_end(b, k) {
+                let tail = b[end..].trim_ascii();
+                if tail.is_empty()
+                    || tail.starts_with(b";")
+                    || tail.starts_with(b"//")
+                    || tail.starts_with(b"<!--")
+                {
+                    return hit(severity::CRITICAL, "script-call");
+                }
+            }
+        }
         if (breakout || prev.is_none()) && (strong || b.get(k) == Some(&b'`')) {
             return hit(severity::WARNING, "script-sink-text");
+        }
+    }
+    // `document["cookie"]`: property access by string, which is code, not prose.
+    if let Some(p) = memchr::memmem::find(b, b"ocument") {
+        let k = skip_blank(b, p + 7);
+        if b.get(k) == Some(&b'[') {
+            let q = skip_blank(b, k + 1);
+            if matches!(b.get(q), Some(b'"' | b'\'' | b'`')) {
+                let name = &b[(q + 1).min(b.len())..];
+                for prop in [&b"cookie"[..], b"domain", b"location", b"write"] {
+                    if name.len() >= prop.len() && name[..prop.len()].eq_ignore_ascii_case(prop) {
+                        return hit(severity::CRITICAL, "document-access");
+                    }
+                }
+            }
         }
     }
     // `document.cookie` / `document.domain` are read by almost every stealing proof.
@@ -651,6 +759,49 @@ fn js_sink(b: &[u8]) -> Option<Hit> {
             || lower_has(b"document.location"))
     {
         return hit(severity::WARNING, "document-access");
+    }
+    None
+}
+
+/// The index after the blanks at `i`.
+fn skip_blank(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// Where the call whose argument list (or template literal) opens at `open` ends,
+/// skipping quoted strings; `None` when it never closes. Linear in the value.
+fn call_end(b: &[u8], open: usize) -> Option<usize> {
+    match b.get(open) {
+        Some(b'`') => return memchr::memchr(b'`', &b[open + 1..]).map(|o| open + o + 2),
+        Some(b'(' | b'[') => {}
+        _ => return None,
+    }
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < b.len() {
+        match b[i] {
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    // `alert.bind(0)(1)`, `eval(x)(y)`: a further call continues it.
+                    let n = skip_blank(b, i + 1);
+                    if b.get(n) == Some(&b'(') {
+                        i = n;
+                        continue;
+                    }
+                    return Some(i + 1);
+                }
+            }
+            q @ (b'"' | b'\'' | b'`') => {
+                i = memchr::memchr(q, &b[i + 1..]).map(|o| i + 1 + o)?;
+            }
+            _ => {}
+        }
+        i += 1;
     }
     None
 }
@@ -668,4 +819,134 @@ fn css(b: &[u8]) -> Option<Hit> {
         return hit(severity::CRITICAL, "css-script");
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::decode;
+
+    fn sev(s: &str) -> u32 {
+        check(s).map_or(0, |h| h.severity)
+    }
+
+    /// The strongest verdict over the raw value and every decoded form, as the
+    /// pipeline judges it.
+    fn sev_decoded(s: &str) -> u32 {
+        std::iter::once(s.to_owned())
+            .chain(decode::variants(s, false))
+            .map(|f| sev(&f))
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn tags_and_case() {
+        for s in [
+            "<script>alert(1)</script>",
+            "<ScRiPt src=//evil.example/x.js></sCrIpT>",
+            "<SCRIPT>",
+            "</script><script>x()</script>",
+            "<iframe src=\"https://evil.example\">",
+            "<object data=x>",
+            "<embed src=x.swf>",
+        ] {
+            assert_eq!(sev(s), severity::CRITICAL, "{s}");
+        }
+    }
+
+    #[test]
+    fn svg_and_mathml() {
+        for s in [
+            "<svg onload=alert(1)>",
+            "<svg><animate onbegin=alert(1) attributeName=x dur=1s>",
+            "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+            "<svg><a xlink:href=\"javascript:alert(1)\"><text>x</text></a></svg>",
+            "<math href=\"javascript:alert(1)\">click</math>",
+        ] {
+            assert_eq!(sev(s), severity::CRITICAL, "{s}");
+        }
+    }
+
+    #[test]
+    fn event_handlers_with_odd_separators() {
+        for s in [
+            "<img src=x onerror=alert(1)>",
+            "<img/src=x/onerror=alert(1)>",
+            "<img src=x\tonerror\t=\talert(1)>",
+            "<img src=x\nonerror=alert(1)>",
+            "<body/onload=alert(1)>",
+            "<details open ontoggle=alert(1)>",
+            "<a onmouseover\x0c=alert(1)>x</a>",
+            "<div onpointerenter=x()>",
+            "\" onfocus=alert(1) autofocus x=\"",
+            "' onmouseover='alert(1)",
+            "\"/onclick=alert(1)//",
+        ] {
+            assert_eq!(sev(s), severity::CRITICAL, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn script_uris_with_entities_and_whitespace() {
+        for s in [
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
+            "<a href=\"jav&#x09;ascript:alert(1)\">x</a>",
+            "<a href=\"jav&#9;ascript:alert(1)\">x</a>",
+            "<a href=\"&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)\">x</a>",
+            "<a href=\"java&Tab;script:alert(1)\">x</a>",
+            "javascript://%0aalert(1)",
+            "<iframe src=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">",
+            "<a href=vbscript:msgbox(1)>x</a>",
+            "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+            "&lt;img src=x onerror=alert(1)&gt;",
+            "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e",
+            "＜script＞alert(1)＜/script＞",
+        ] {
+            assert_eq!(sev_decoded(s), severity::CRITICAL, "{s}");
+        }
+    }
+
+    #[test]
+    fn javascript_contexts() {
+        for s in [
+            "'-alert(1)-'",
+            "\";alert(1)//",
+            "alert(1)",
+            "confirm.call(null,1)",
+            "alert.apply(null, [1])",
+            "(alert)(1)",
+            "alert?.(document?.cookie)",
+            "eval(atob(\"YWxlcnQoKQ==\"))",
+            "document[\"cookie\"]",
+            "top['al'+'ert'](1)",
+            "\\\"autof<x>ocus o<x>nfocus=alert<x>(1)//",
+        ] {
+            assert_eq!(sev(s), severity::CRITICAL, "{s}");
+        }
+    }
+
+    #[test]
+    fn benign_look_alikes() {
+        for s in [
+            "<b>bold</b> and <i>italic</i>",
+            "<p>Hello</p><a href=\"https://example.com/page\">link</a>",
+            "<img src=\"https://example.com/cat.png\" alt=\"a cat\">",
+            "JavaScript: Basics of JavaScript Language",
+            "Learn javascript: the good parts",
+            "Please confirm (yes or no) by Friday",
+            "The alert level is high",
+            "x < 3 and y > 2",
+            "I <3 you",
+            "Use document.cookie carefully in your code",
+            "online shopping is on sale",
+            "Send me the data: a list of prices",
+            "one=1&two=2",
+            "math is fun",
+            "a<b>c",
+        ] {
+            assert!(sev(s) < severity::CRITICAL, "{s}: {:?}", check(s));
+        }
+    }
 }
