@@ -5,6 +5,7 @@
 //! Parsers here are iterative or depth-capped so that hostile nesting cannot exhaust
 //! the stack, and every loop advances through the input, so work is linear.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
@@ -320,7 +321,9 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         w.enter()?;
         let base = w.path.len();
         let mut seen = SeenKeys::default();
-        while let Some(key) = map.next_key::<String>()? {
+        // Keys are borrowed from the body when they hold no escapes (the usual
+        // case), so an object costs no allocation per key.
+        while let Some(key) = map.next_key_seed(KeySeed)? {
             if !w.dup_ok && seen.contains(&key) {
                 return Err(A::Error::custom(format!("duplicate key {key:?}")));
             }
@@ -343,16 +346,42 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
     }
 }
 
+/// Reads a JSON object key, borrowed from the input when it can be.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
 /// Keys already seen in one JSON object. Objects in requests are small, and a
 /// linear scan of a few keys beats hashing each one; past [`SeenKeys::LINEAR`] keys
 /// it switches to a hash set so a 100,000-key object stays linear.
 #[derive(Default)]
-struct SeenKeys {
-    few: Vec<String>,
-    many: Option<HashSet<String>>,
+struct SeenKeys<'de> {
+    few: Vec<Cow<'de, str>>,
+    many: Option<HashSet<Cow<'de, str>>>,
 }
 
-impl SeenKeys {
+impl<'de> SeenKeys<'de> {
     const LINEAR: usize = 16;
 
     fn contains(&self, k: &str) -> bool {
@@ -362,13 +391,13 @@ impl SeenKeys {
         }
     }
 
-    fn insert(&mut self, k: String) {
+    fn insert(&mut self, k: Cow<'de, str>) {
         if let Some(set) = &mut self.many {
             set.insert(k);
         } else if self.few.len() < Self::LINEAR {
             self.few.push(k);
         } else {
-            let mut set: HashSet<String> = self.few.drain(..).collect();
+            let mut set: HashSet<Cow<'de, str>> = self.few.drain(..).collect();
             set.insert(k);
             self.many = Some(set);
         }

@@ -75,10 +75,14 @@ fn break_at(s: &str, i: usize) -> Option<usize> {
 
 /// [`check`] with the byte set of `s` already computed.
 pub fn check_set(s: &str, set: &ByteSet) -> Option<Hit> {
-    if !set.intersects(&TRIGGERS) && set.is_ascii() {
-        return None;
-    }
     let b = s.as_bytes();
+    if !set.intersects(&TRIGGERS) {
+        // Without CR or LF only a multi-byte character whose low byte is CR or LF can
+        // break the line; its last UTF-8 byte is then 0x8A or 0x8D.
+        if set.is_ascii() || memchr::memchr2(0x8A, 0x8D, b).is_none() {
+            return None;
+        }
+    }
     let mut i = 0;
     while i < b.len() {
         // Only CR, LF and the lead bytes of multi-byte characters can start a break.

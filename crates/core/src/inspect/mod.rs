@@ -281,15 +281,41 @@ pub struct Hit {
 /// adds extraction, exclusions and scoring around it.
 pub fn inspect_value(value: &str, source: Source) -> Vec<Hit> {
     let mut hits: Vec<Hit> = Vec::new();
-    let variants = decode::variants(value, source.plus_is_space());
-    let forms = std::iter::once(value).chain(variants.iter().map(String::as_str));
+    let plus = source.plus_is_space();
+    let raw_set = prefilter::ByteSet::of(value.as_bytes());
+    let variants = decode::variants_set(value, plus, &raw_set);
+    // A query or form value is always URL-decoded by the application before use, so
+    // when decoding changed it the raw spelling is never what anything downstream
+    // sees: only the decoded forms are judged (half the work on encoded values).
+    let skip_raw = plus && !variants.is_empty() && value.bytes().any(|c| c == b'%' || c == b'+');
+    let raw = (!skip_raw).then_some(value);
+    let forms = raw.into_iter().chain(variants.iter().map(String::as_str));
     for (i, form) in forms.enumerate() {
-        check_form(form, source, i > 0, &mut hits);
+        let decoded = i > 0 || skip_raw;
+        // The raw form's byte set is already known.
+        let set = if decoded {
+            prefilter::ByteSet::of(form.as_bytes())
+        } else {
+            raw_set
+        };
+        check_form(form, source, decoded, &set, &mut hits);
     }
     hits
 }
 
-fn check_form(form: &str, source: Source, decoded: bool, hits: &mut Vec<Hit>) {
+/// A value made only of letters (or only of digits) is one SQL token, and no single
+/// token is an injection (the judge needs at least two pieces of evidence), so the
+/// tokenizer is skipped for it: most JSON keys and many values are such words.
+const ONE_SQL_WORD: prefilter::ByteSet = prefilter::ByteSet::from_bytes(b"aA_$");
+const ONE_SQL_NUMBER: prefilter::ByteSet = prefilter::ByteSet::from_bytes(b"0");
+
+fn check_form(
+    form: &str,
+    source: Source,
+    decoded: bool,
+    set: &prefilter::ByteSet,
+    hits: &mut Vec<Hit>,
+) {
     let mut add = |h: Option<Hit>| {
         if let Some(h) = h {
             match hits.iter_mut().find(|x| x.detector == h.detector) {
@@ -301,8 +327,10 @@ fn check_form(form: &str, source: Source, decoded: bool, hits: &mut Vec<Hit>) {
     };
     // One pass to learn which bytes the form holds; each detector's gate is a byte
     // every one of its patterns needs, so most benign values skip most detectors.
-    let set = prefilter::ByteSet::of(form.as_bytes());
-    add(sqli_hit(form));
+    let set = *set;
+    if !(set.is_subset(&ONE_SQL_WORD) || set.is_subset(&ONE_SQL_NUMBER)) {
+        add(sqli_hit(form));
+    }
     add(xss::check_set(form, &set));
     add(cmdi::check_set(form, &set));
     add(traversal::check_set(form, source == Source::Path, &set));

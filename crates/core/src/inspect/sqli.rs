@@ -1085,7 +1085,10 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
         st = next_state;
         n += 1;
     }
-    if pending_stmt {
+    // A statement keyword that ends the value counts after a break-out (`1; drop`,
+    // `x' union delete`), not as the whole value: `delete`, `update` and `show` are
+    // ordinary form values (`action=delete`).
+    if pending_stmt && n > 1 {
         score += 4;
     }
     if pending_exec {

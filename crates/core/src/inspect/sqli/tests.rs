@@ -133,6 +133,13 @@ fn prose_that_resembles_statements() {
         "declare your income",
         "I declare @home that we won",
         "10px or 2em",
+        "delete",
+        "update",
+        "drop",
+        "show",
+        "print",
+        "begin",
+        "call",
     ] {
         assert!(
             detect(s).is_none(),
