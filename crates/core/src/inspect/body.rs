@@ -7,7 +7,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::fmt::Write as _;
 
 use quick_xml::events::Event;
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
@@ -305,8 +304,9 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         let mut i = 0usize;
         loop {
             w.path.truncate(base);
-            // Formatting into the path buffer itself: no string per element.
-            let _ = write!(w.path, "[{i}]");
+            // Written into the path buffer itself, digit by digit: no string and no
+            // formatting machinery per element.
+            push_index(&mut w.path, i);
             if seq.next_element_seed(Node(w))?.is_none() {
                 break;
             }
@@ -344,6 +344,27 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         w.depth -= 1;
         Ok(())
     }
+}
+
+/// Appends `[i]` to a JSON path.
+fn push_index(path: &mut String, i: usize) {
+    let mut digits = [0u8; 20];
+    let mut n = i;
+    let mut k = digits.len();
+    loop {
+        k -= 1;
+        // `n % 10` is below 10, so the cast cannot truncate.
+        digits[k] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    path.push('[');
+    for &d in &digits[k..] {
+        path.push(char::from(d));
+    }
+    path.push(']');
 }
 
 /// Reads a JSON object key, borrowed from the input when it can be.

@@ -189,6 +189,11 @@ const TRIGGERS: ByteSet = ByteSet::from_bytes(b";|&`$\n\r<{");
 
 /// [`check`] with the byte set of `s` already computed.
 pub fn check_set(s: &str, set: &ByteSet) -> Option<Hit> {
+    if set.has(b'"') && set.has(b'(') && (set.has(b'&') || set.has(b'+')) {
+        if let Some(h) = split_script_call(s.as_bytes()) {
+            return Some(h);
+        }
+    }
     if !set.intersects(&TRIGGERS) {
         return None;
     }
@@ -222,6 +227,69 @@ pub fn check_set(s: &str, set: &ByteSet) -> Option<Hit> {
         i += sep_len;
     }
     best
+}
+
+/// Functions of server-side script engines (VBScript/ASP, JScript, PHP) that run a
+/// string as code or start a process.
+const SCRIPT_EXEC: &[&[u8]] = &[
+    b"execute(",
+    b"executeglobal(",
+    b"eval(",
+    b"createobject(",
+    b"assert(",
+    b"shell_exec(",
+    b"passthru(",
+    b"system(",
+];
+
+/// `"Ex"&"e"&"cute("…`: a code-running function name split into string pieces
+/// joined with `&` (VBScript) or `+` (JScript), so that no filter sees it whole.
+/// The pieces are joined again (quote, operator, quote removed) and the result
+/// searched for [`SCRIPT_EXEC`]; only a name that was actually split counts, so
+/// prose and ordinary code that merely call `eval(` are left to other checks.
+fn split_script_call(b: &[u8]) -> Option<Hit> {
+    let mut joined: Vec<u8> = Vec::with_capacity(b.len());
+    // Where each byte of `joined` sits relative to a removed join: a name only
+    // counts if a join was removed inside it.
+    let mut joins: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'"' {
+            let mut j = i + 1;
+            while matches!(b.get(j), Some(b' ')) {
+                j += 1;
+            }
+            if matches!(b.get(j), Some(b'&' | b'+')) {
+                let mut k = j + 1;
+                while matches!(b.get(k), Some(b' ')) {
+                    k += 1;
+                }
+                if b.get(k) == Some(&b'"') {
+                    joins.push(joined.len());
+                    i = k + 1;
+                    continue;
+                }
+            }
+        }
+        joined.push(b[i].to_ascii_lowercase());
+        i += 1;
+    }
+    if joins.is_empty() {
+        return None;
+    }
+    for name in SCRIPT_EXEC {
+        let mut from = 0;
+        while let Some(off) = memchr::memmem::find(&joined[from..], name) {
+            let p = from + off;
+            from = p + 1;
+            let before_ok = p == 0 || !joined[p - 1].is_ascii_alphanumeric();
+            let split = joins.iter().any(|&j| j > p && j < p + name.len());
+            if before_ok && split {
+                return hit(severity::CRITICAL, "split-script-call");
+            }
+        }
+    }
+    None
 }
 
 fn after_separator(b: &[u8], mut j: usize, sep: u8, subst: bool, at_start: bool) -> Option<Hit> {
@@ -362,6 +430,9 @@ mod tests {
             "| set /a 3482*7301",
             "|getent+hosts+somehost.example.&",
             "; sort -r /etc/hosts",
+            "Ev al (\"Ex\"&\"e\"&\"cute(\"\"Server.ScriptTimeout=3600\"\")\")",
+            "x=\"ev\" + \"al(\"+payload+\")\"",
+            "\"Create\"&\"Object(\"\"WScript.Shell\"\")\"",
         ] {
             assert_eq!(sev(s), severity::CRITICAL, "{s}");
         }
@@ -381,6 +452,8 @@ mod tests {
             "fish | more/less the same",
             "a; set /asap",
             "search terms: find+me",
+            "He said \"hello\" & \"goodbye\" (twice)",
+            "call eval(x) in \"strict\" + \"loose\" modes",
         ] {
             assert!(sev(s) < severity::CRITICAL, "{s}");
         }

@@ -61,6 +61,10 @@ fn json_bodies() {
     assert_eq!(r.verdict, Verdict::Block);
     assert_eq!(r.findings[0].name, "a.b[1]");
     assert_eq!(r.findings[0].source, Source::Json);
+    // Paths past one digit, and object keys with escapes (not borrowed).
+    let many = br#"{"l":[0,1,2,3,4,5,6,7,8,9,10,"<script>x()</script>"],"k\u0031":"ok"}"#;
+    let r = inspect(&req("/f", None, &h, many), &p);
+    assert_eq!(r.findings[0].name, "l[11]", "{r:?}");
     // Duplicate keys, invalid JSON and deep nesting are body-discipline findings.
     for body in [&br#"{"a":1,"a":2}"#[..], b"{not json", &[b'['; 10_000][..]] {
         let r = inspect(&req("/f", None, &h, body), &p);
