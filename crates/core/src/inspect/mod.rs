@@ -284,14 +284,13 @@ pub fn inspect_value(value: &str, source: Source) -> Vec<Hit> {
     let plus = source.plus_is_space();
     let raw_set = prefilter::ByteSet::of(value.as_bytes());
     let variants = decode::variants_set(value, plus, &raw_set);
-    // A query or form value is always URL-decoded by the application before use, so
-    // when decoding changed it the raw spelling is never what anything downstream
-    // sees: only the decoded forms are judged (half the work on encoded values).
-    let skip_raw = plus && !variants.is_empty() && value.bytes().any(|c| c == b'%' || c == b'+');
-    let raw = (!skip_raw).then_some(value);
-    let forms = raw.into_iter().chain(variants.iter().map(String::as_str));
+    // The raw spelling is judged by every detector too, even where the application
+    // always decodes (query, form): judging only the decoded forms was measured to
+    // miss about 4 % of the SQL payload lists (and a few of the other families),
+    // which the raw reading catches.
+    let forms = std::iter::once(value).chain(variants.iter().map(String::as_str));
     for (i, form) in forms.enumerate() {
-        let decoded = i > 0 || skip_raw;
+        let decoded = i > 0;
         // The raw form's byte set is already known.
         let set = if decoded {
             prefilter::ByteSet::of(form.as_bytes())
@@ -308,6 +307,14 @@ pub fn inspect_value(value: &str, source: Source) -> Vec<Hit> {
 /// tokenizer is skipped for it: most JSON keys and many values are such words.
 const ONE_SQL_WORD: prefilter::ByteSet = prefilter::ByteSet::from_bytes(b"aA_$");
 const ONE_SQL_NUMBER: prefilter::ByteSet = prefilter::ByteSet::from_bytes(b"0");
+
+/// The union of the gate bytes of every detector but SQL and deserialization:
+/// xss `<:=(`.[-`, cmdi `;|&`$` CR LF `<{` (and `"(` for split script calls),
+/// traversal `./\\:_` NUL, ssrf `:`, xxe `!<:+`, nosql `$.;|&=`, ldap `(:`, ssi `<`,
+/// ssti `{<#`, crlf and mail CR LF, scanner `.`. A unit test checks each
+/// detector's own gate is inside it.
+const PATTERN_BYTES: prefilter::ByteSet =
+    prefilter::ByteSet::from_bytes(b"<:=(`.[-;|&$\n\r{/\\_\0!+#\"");
 
 fn check_form(
     form: &str,
@@ -331,6 +338,13 @@ fn check_form(
     if !(set.is_subset(&ONE_SQL_WORD) || set.is_subset(&ONE_SQL_NUMBER)) {
         add(sqli_hit(form));
     }
+    add(deser::check_set(form, decoded, &set));
+    // Every other detector needs one of these bytes (the union of their gates), a
+    // non-ASCII character (CRLF look-alikes) or a header (scanner names): plain
+    // words and numbers stop here.
+    if !set.intersects(&PATTERN_BYTES) && set.is_ascii() && source != Source::Header {
+        return;
+    }
     add(xss::check_set(form, &set));
     add(cmdi::check_set(form, &set));
     add(traversal::check_set(form, source == Source::Path, &set));
@@ -338,7 +352,6 @@ fn check_form(
         add(ssrf::check(form));
     }
     add(xxe::check_set(form, &set));
-    add(deser::check_set(form, decoded, &set));
     add(nosql::check_set(form, source, &set));
     add(ldap::check_set(form, &set));
     add(ssi::check_set(form, &set));
