@@ -509,15 +509,30 @@ fn line_end(b: &[u8], from: usize) -> usize {
     }
 }
 
+/// Bytes that continue an identifier or keyword: letters, digits, `_`, `$` and every
+/// byte of a multi-byte character. A table, because the lexer asks for every byte.
+static WORD_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
+        c += 1;
+    }
+    t
+};
+
 fn is_word_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+    WORD_BYTES[usize::from(c)]
 }
 
 /// Maps a word to its token. Lookups use an upper-cased copy on the stack; words
 /// longer than any keyword are plain words.
 fn classify_word(w: &[u8], paren: bool) -> Tok {
     let mut buf = [0u8; 24];
-    if w.len() > buf.len() {
+    // One byte is never a keyword, operator word or known function; the longest
+    // of those fits the buffer.
+    if w.len() > buf.len() || w.len() < 2 {
         return if paren {
             Tok::Func {
                 known: false,
