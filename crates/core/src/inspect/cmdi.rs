@@ -283,7 +283,9 @@ fn split_script_call(b: &[u8]) -> Option<Hit> {
             let p = from + off;
             from = p + 1;
             let before_ok = p == 0 || !joined[p - 1].is_ascii_alphanumeric();
-            let split = joins.iter().any(|&j| j > p && j < p + name.len());
+            // `joins` is ascending: the first join after `p` decides.
+            let first_after = joins.partition_point(|&j| j <= p);
+            let split = joins.get(first_after).is_some_and(|&j| j < p + name.len());
             if before_ok && split {
                 return hit(severity::CRITICAL, "split-script-call");
             }
@@ -293,12 +295,18 @@ fn split_script_call(b: &[u8]) -> Option<Hit> {
 }
 
 fn after_separator(b: &[u8], mut j: usize, sep: u8, subst: bool, at_start: bool) -> Option<Hit> {
-    while j < b.len() && matches!(b[j], b' ' | b'\t' | b'(' | b'{' | b'!') {
+    // Blanks and openers before the program name, at most 16 of them (a run of
+    // `{{{{…` must not be rescanned from every brace).
+    let lead_limit = (j + 16).min(b.len());
+    while j < lead_limit && matches!(b[j], b' ' | b'\t' | b'(' | b'{' | b'!') {
         j += 1;
     }
     // `/bin/cat`, `/usr/bin/id`, `C:\Windows\System32\cmd.exe`: keep the last segment.
     let ws = j;
-    while j < b.len()
+    // Program paths are short; reading at most 256 bytes keeps a value made of
+    // thousands of separators (`{{{{…`) linear.
+    let word_limit = (ws + 256).min(b.len());
+    while j < word_limit
         && !matches!(
             b[j],
             b' ' | b'\t'
@@ -348,7 +356,7 @@ fn after_separator(b: &[u8], mut j: usize, sep: u8, subst: bool, at_start: bool)
             b'-' | b'/' | b'$' | b'.' | b'~' | b'\\' | b'>' | b'<' | b'|'
         )
     }) || arg.first().is_some_and(u8::is_ascii_digit)
-        || arg.windows(2).any(|w| w == b":\\");
+        || arg[..arg.len().min(64)].windows(2).any(|w| w == b":\\");
     if sep == b'{' {
         // Brace expansion `{cat,/etc/passwd}` runs with no spaces at all.
         let brace = b.get(j) == Some(&b',');

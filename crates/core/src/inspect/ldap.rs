@@ -113,27 +113,31 @@ fn components(b: &[u8]) -> Option<Hit> {
 }
 
 /// `attr:dn:=`, `attr:2.5.13.18:=`, `attr:caseExactMatch:=` starting at the first
-/// `:` (index `j`).
-fn extensible_at(b: &[u8], j: usize) -> bool {
-    let mut k = j + 1;
-    let start = k;
-    while k < b.len() && (b[k].is_ascii_alphanumeric() || b[k] == b'.') && k - start < 64 {
-        k += 1;
+/// `:` (index `j`). The grammar allows `:dn` and one matching rule, so at most two
+/// parts are read: a long `:dn:dn:…` chain costs nothing more.
+fn extensible_at(b: &[u8], mut j: usize) -> bool {
+    for _ in 0..2 {
+        let mut k = j + 1;
+        let start = k;
+        while k < b.len() && (b[k].is_ascii_alphanumeric() || b[k] == b'.') && k - start < 64 {
+            k += 1;
+        }
+        let rule = &b[start..k];
+        let oid = rule.first().is_some_and(u8::is_ascii_digit)
+            && rule.contains(&b'.')
+            && rule.iter().all(|c| c.is_ascii_digit() || *c == b'.');
+        let named = rule.eq_ignore_ascii_case(b"dn")
+            || (rule.len() > 5 && rule[rule.len() - 5..].eq_ignore_ascii_case(b"match"));
+        if !(oid || named) || b.get(k) != Some(&b':') {
+            return false;
+        }
+        if b.get(k + 1) == Some(&b'=') {
+            return true;
+        }
+        // `:dn:2.5.13.5:=` chains a second part.
+        j = k;
     }
-    let rule = &b[start..k];
-    let oid = rule.first().is_some_and(u8::is_ascii_digit)
-        && rule.contains(&b'.')
-        && rule.iter().all(|c| c.is_ascii_digit() || *c == b'.');
-    let named = rule.eq_ignore_ascii_case(b"dn")
-        || (rule.len() > 5 && rule[rule.len() - 5..].eq_ignore_ascii_case(b"match"));
-    if !(oid || named) || b.get(k) != Some(&b':') {
-        return false;
-    }
-    // `:dn:2.5.13.5:=` chains a second part.
-    if b.get(k + 1) == Some(&b'=') {
-        return true;
-    }
-    extensible_at(b, k)
+    false
 }
 
 fn extensible(b: &[u8]) -> Option<Hit> {

@@ -252,3 +252,43 @@ fn the_shared_gate_covers_every_detector_gate() {
         );
     }
 }
+
+#[test]
+fn pathological_values_for_the_newer_detectors() {
+    // 64 KB of each detector's opening shape, nested or repeated: every scan moves
+    // forward (or is bounded), so each finishes in one pass; a scan that restarted
+    // from every unit would take billions of steps here and time the test out.
+    for unit in [
+        "${",
+        "{{",
+        "${${",
+        "{%",
+        "<%",
+        "(&(",
+        "(|(a=",
+        ")(cn=",
+        "a:dn:",
+        "$ne:",
+        "[$gt]",
+        "db.x.",
+        ";var x=",
+        "<!--#",
+        "\r\n",
+        "\u{560D}",
+        "\nRCPT TO:",
+        "\"&\"eval(",
+        "(",
+        "(alert",
+        "o<x>n",
+    ] {
+        let s = unit.repeat((1 << 16) / unit.len());
+        for source in [Source::Query, Source::JsonKey, Source::Header] {
+            let _ = inspect_value(&s, source);
+        }
+    }
+    // A long `:dn:dn:…` chain is read two parts deep from each colon, not followed
+    // to its end; with no `:=` anywhere it is no filter at all.
+    let chain = format!("cn{}x", ":dn".repeat(100_000));
+    assert!(ldap::check(&chain).is_none());
+    assert!(ldap::check("cn:dn:2.5.13.5:=x").is_some());
+}

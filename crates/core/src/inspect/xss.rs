@@ -585,6 +585,13 @@ fn is_event(name: &[u8]) -> bool {
 /// `'-alert(1)-'`, `";confirm(1)//`, `\";alert(1);//`, ``alert`1` ``: a sink called
 /// right after something that ends a string or statement.
 fn js_sink(b: &[u8]) -> Option<Hit> {
+    // Opening parentheses and blanks the value starts with: a sink within them is at
+    // the start of the value (`(alert)(1)`). Measured once so that checking each
+    // sink is constant time.
+    let lead = b
+        .iter()
+        .position(|c| !matches!(c, b'(' | b' ' | b'\t'))
+        .unwrap_or(b.len());
     let mut i = 0;
     while i < b.len() {
         if !b[i].is_ascii_alphabetic()
@@ -720,7 +727,7 @@ fn js_sink(b: &[u8]) -> Option<Hit> {
         // `top['al'+'ert'](1)`: a global reached by a computed name, then called.
         let computed = b.get(k) == Some(&b'[')
             && matches!(lw, b"top" | b"parent" | b"self" | b"window" | b"globalthis");
-        if (strong || computed) && b[..ws].iter().all(|&c| matches!(c, b'(' | b' ' | b'\t')) {
+        if (strong || computed) && ws <= lead {
             if let Some(end) = call_end(b, k) {
                 let tail = b[end..].trim_ascii();
                 if tail.is_empty()
