@@ -891,6 +891,8 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
     let mut fp_len = 0usize;
     let mut n = 0usize; // code tokens consumed (comments excluded)
     let mut prev = Tok::Other;
+    // The code token before `prev` (`UNION ALL SELECT`: the modifier sits between).
+    let mut before_prev = Tok::Other;
     let mut broke = false;
     // 0 none, 1 saw a logic operator, 2 saw a comparison after it (`OR 1=1`).
     let mut after_logic: u8 = 0;
@@ -1020,7 +1022,8 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
             Tok::Kw(Kw::Union) => score += 2,
             Tok::Kw(Kw::Select) => {
                 score += if matches!(prev, Tok::Kw(Kw::Union) | Tok::Kw(Kw::Modifier)) {
-                    union_select |= prev_was_union(prev, &fp[..fp_len]);
+                    union_select |= matches!(prev, Tok::Kw(Kw::Union))
+                        || matches!(before_prev, Tok::Kw(Kw::Union));
                     3
                 } else {
                     2
@@ -1096,6 +1099,7 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
             Tok::LParen => depth += 1,
             _ => {}
         }
+        before_prev = prev;
         prev = tok;
         st = next_state;
         n += 1;
@@ -1144,17 +1148,6 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
         score,
         fingerprint: fp[..fp_len].iter().map(|&c| char::from(c)).collect(),
     })
-}
-
-/// Whether the `SELECT` being read follows `UNION` (directly or through `ALL`/
-/// `DISTINCT`), judged from the fingerprint so far (`U` then `k`).
-fn prev_was_union(prev: Tok, fp: &[u8]) -> bool {
-    match prev {
-        Tok::Kw(Kw::Union) => true,
-        // The fingerprint ends with this SELECT (`E`) after the modifier (`k`).
-        Tok::Kw(Kw::Modifier) => fp.len() >= 3 && fp[fp.len() - 3] == b'U',
-        _ => false,
-    }
 }
 
 /// Tokens a fragment may end on while an operand is still owed.
