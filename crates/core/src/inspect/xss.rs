@@ -255,7 +255,13 @@ fn tags(b: &[u8]) -> Option<Hit> {
         while j < b.len() && !matches!(b[j], b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'/' | b'>') {
             j += 1;
         }
-        let name = &b[name_start..j];
+        let full_name = &b[name_start..j];
+        // `<svg:svg>`: a namespace prefix does not change what an XML-aware parser
+        // makes of the element, so the local name is judged.
+        let name = match memchr::memchr(b':', full_name) {
+            Some(c) if c + 1 < full_name.len() => &full_name[c + 1..],
+            _ => full_name,
+        };
         if DANGEROUS_TAGS
             .iter()
             .any(|t| name.eq_ignore_ascii_case(t.as_bytes()))
@@ -334,9 +340,20 @@ fn attributes(b: &[u8], mut j: usize) -> (Option<Hit>, usize) {
                 (j, e, e)
             }
         };
-        let value = &b[vs..ve];
+        let raw_value = &b[vs..ve];
         let lname = name.to_ascii_lowercase();
         if URL_ATTRS.iter().any(|a| lname == a.as_bytes()) {
+            // The HTML tokenizer decodes character references in attribute values
+            // before the URL is used: `href="javascript&colon;…"` and
+            // `src=&#106;&#97;…` are script URIs to the browser.
+            let decoded = if raw_value.contains(&b'&') {
+                std::str::from_utf8(raw_value)
+                    .ok()
+                    .map(|v| super::decode::html_entities(v).into_owned().into_bytes())
+            } else {
+                None
+            };
+            let value: &[u8] = decoded.as_deref().unwrap_or(raw_value);
             if script_uri(value, true).is_some() {
                 return (hit(severity::CRITICAL, "script-uri-attribute"), next);
             }
@@ -912,6 +929,29 @@ mod tests {
             "＜script＞alert(1)＜/script＞",
         ] {
             assert_eq!(sev_decoded(s), severity::CRITICAL, "{s}");
+        }
+    }
+
+    #[test]
+    fn attribute_values_are_entity_decoded_and_prefixes_ignored() {
+        // Judged on the raw value alone: the tag reader itself decodes the
+        // attribute, as the browser's tokenizer does.
+        for s in [
+            "<a href=javascript&colon;alert&lpar;1&rpar;>x</a>",
+            "<a href=\"jAvAsCrIpT&colon;alert&lpar;1&rpar;\">X</a>",
+            "<IMG SRC=&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)>",
+            "<IMG SRC=&#x6A&#x61&#x76&#x61&#x73&#x63&#x72&#x69&#x70&#x74&#x3A&#x61>",
+            "<svg:svg onload=alert(1)>",
+            "<svg:script>alert(1)</svg:script>",
+        ] {
+            assert_eq!(sev(s), severity::CRITICAL, "{s}");
+        }
+        for s in [
+            "<a href=\"https://example.com/?a=1&amp;b=2\">link</a>",
+            "<a href=\"/search?q=javascript&amp;page=2\">results</a>",
+            "<xs:element name=\"x\"/>",
+        ] {
+            assert!(sev(s) < severity::CRITICAL, "{s}");
         }
     }
 
