@@ -357,8 +357,13 @@ fn attributes(b: &[u8], mut j: usize) -> (Option<Hit>, usize) {
             if script_uri(value, true).is_some() {
                 return (hit(severity::CRITICAL, "script-uri-attribute"), next);
             }
-            if lname == b"style" && css(value).is_some() {
-                return (hit(severity::CRITICAL, "style-expression"), next);
+            if lname == b"style" {
+                // CSS has escapes and comments of its own (`expression\28…`,
+                // `exp/**/ression(`); the style is judged as the CSS parser reads it.
+                let plain = css_unescape(value);
+                if css(&plain).is_some() || script_uri(&plain, true).is_some() {
+                    return (hit(severity::CRITICAL, "style-expression"), next);
+                }
             }
             if lname == b"srcdoc" && memchr::memchr(b'<', value).is_some() {
                 return (hit(severity::CRITICAL, "srcdoc-markup"), next);
@@ -832,6 +837,51 @@ fn call_end(b: &[u8], open: usize) -> Option<usize> {
 
 // === CSS ===
 
+/// A CSS value as the CSS tokenizer reads it: `\28` and other hex escapes (one to
+/// six digits and an optional blank) become their character, `\x` becomes `x`, and
+/// comments disappear. One pass.
+fn css_unescape(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                let start = i + 1;
+                let mut j = start;
+                let mut cp: u32 = 0;
+                while j < b.len() && j - start < 6 && b[j].is_ascii_hexdigit() {
+                    cp = cp * 16 + char::from(b[j]).to_digit(16).unwrap_or(0);
+                    j += 1;
+                }
+                if j > start {
+                    let ch = char::from_u32(cp).unwrap_or('\u{FFFD}');
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    if matches!(b.get(j), Some(b' ' | b'\t' | b'\n')) {
+                        j += 1;
+                    }
+                    i = j;
+                } else if let Some(&c) = b.get(start) {
+                    if c != b'\n' {
+                        out.push(c);
+                    }
+                    i = start + 1;
+                } else {
+                    i = start;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = memchr::memmem::find(&b[i + 2..], b"*/").map_or(b.len(), |o| i + 2 + o + 2);
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Script through CSS: IE `expression(`, `-moz-binding`, `behavior:` and
 /// `url(javascript:…)` (the last is caught as a script URI).
 fn css(b: &[u8]) -> Option<Hit> {
@@ -950,6 +1000,25 @@ mod tests {
             "<a href=\"https://example.com/?a=1&amp;b=2\">link</a>",
             "<a href=\"/search?q=javascript&amp;page=2\">results</a>",
             "<xs:element name=\"x\"/>",
+        ] {
+            assert!(sev(s) < severity::CRITICAL, "{s}");
+        }
+    }
+
+    #[test]
+    fn style_attributes_are_read_as_css() {
+        for s in [
+            "<div style=\"width:expression(alert(1))\">",
+            "<x style=x:expression\\28write(1)\\29>",
+            "<p style=\"x:exp/**/ression(alert(1))\">",
+            "<div style=\"background:url(\\6a\\61 vascript:alert(1))\">",
+        ] {
+            assert_eq!(sev(s), severity::CRITICAL, "{s}");
+        }
+        for s in [
+            "<p style=\"color:red; font-family:'Open Sans'\">x</p>",
+            "<div style=\"background:url(/img/a.png)\">",
+            "<span style=\"content:'\\2014'\">",
         ] {
             assert!(sev(s) < severity::CRITICAL, "{s}");
         }
