@@ -339,10 +339,9 @@ fn check_form(
         add(sqli_hit(form));
     }
     add(deser::check_set(form, decoded, &set));
-    // Every other detector needs one of these bytes (the union of their gates), a
-    // non-ASCII character (CRLF look-alikes) or a header (scanner names): plain
-    // words and numbers stop here.
-    if !set.intersects(&PATTERN_BYTES) && set.is_ascii() && source != Source::Header {
+    // Every other detector needs one of these bytes (the union of their gates) or
+    // a non-ASCII character (CRLF look-alikes): plain words and numbers stop here.
+    if !set.intersects(&PATTERN_BYTES) && set.is_ascii() {
         return;
     }
     add(xss::check_set(form, &set));
@@ -389,7 +388,16 @@ pub fn inspect(req: &Request<'_>, policy: &InspectPolicy) -> Report {
         if policy.is_excluded_all(source, name) {
             return;
         }
-        for hit in inspect_value(value, source) {
+        let mut hits = inspect_value(value, source);
+        // Tool names only mean something where a client names itself.
+        if source == Source::Header && name == "user-agent" {
+            if let Some(h) = scanner::user_agent(value) {
+                if !hits.iter().any(|x| x.detector == Detector::Scanner) {
+                    hits.push(h);
+                }
+            }
+        }
+        for hit in hits {
             let score = policy.weighted(hit.detector, hit.severity);
             if score == 0 || policy.is_excluded(hit.detector, source, name) {
                 continue;

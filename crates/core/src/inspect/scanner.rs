@@ -2,9 +2,10 @@
 //! sent them, and values that name a domain whose only purpose is to receive the
 //! DNS or HTTP callback of a blind injection.
 //!
-//! Scanners are recognised by the product names they put in headers (sqlmap,
-//! Nuclei, OpenVAS, Nikto…) and by NASL script names (`*.nasl`), the plug-in format
-//! of Nessus and OpenVAS. Callback domains are the public interaction servers of
+//! Scanners are recognised by the product names they put in their User-Agent
+//! (sqlmap, Nuclei, OpenVAS, Nikto…) and by NASL script names (`*.nasl`), the
+//! plug-in format of Nessus and OpenVAS; only that header is judged for them
+//! ([`user_agent`]), since the same words occur in a Referer or a search. Callback domains are the public interaction servers of
 //! those tools (Burp Collaborator, interactsh, and similar). Neither is ever part
 //! of a legitimate request to an application.
 
@@ -83,29 +84,30 @@ fn hit(sev: u32, reason: &'static str) -> Option<Hit> {
     })
 }
 
-/// Checks one decoded form of a value from `source`.
+/// Checks one decoded form of a value from `source` for callback domains.
 pub fn check(s: &str, source: Source) -> Option<Hit> {
     check_set(s, source, &ByteSet::of(s.as_bytes()))
 }
 
-/// [`check`] with the byte set of `s` already computed.
-pub fn check_set(s: &str, source: Source, set: &ByteSet) -> Option<Hit> {
-    static TOOL_SET: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(TOOLS, true));
+/// [`check`] with the byte set of `s` already computed. Callback domains count in
+/// any value (a blind injection names them wherever it is pasted).
+pub fn check_set(s: &str, _source: Source, set: &ByteSet) -> Option<Hit> {
     static CALLBACK_SET: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(CALLBACKS, true));
-    let b = s.as_bytes();
     // Every callback domain has a dot.
-    if set.has(b'.') && CALLBACK_SET.is_match(b) {
+    if set.has(b'.') && CALLBACK_SET.is_match(s.as_bytes()) {
         return hit(severity::CRITICAL, "oob-callback-domain");
     }
-    // Tool names are words of prose too ("hydra", "paros"); they only count in
-    // headers, where a client names itself.
-    if source == Source::Header {
-        if TOOL_SET.is_match(b) {
-            return hit(severity::CRITICAL, "scanner-user-agent");
-        }
-        if set.has(b'.') && super::prefilter::find_ci(b, b".nasl") {
-            return hit(severity::CRITICAL, "scanner-user-agent");
-        }
+    None
+}
+
+/// Checks a User-Agent header for the names attack tools announce themselves by.
+/// Tool names are words of prose too ("hydra", "paros"), so no other value is
+/// judged for them.
+pub fn user_agent(s: &str) -> Option<Hit> {
+    static TOOL_SET: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(TOOLS, true));
+    let b = s.as_bytes();
+    if TOOL_SET.is_match(b) || super::prefilter::find_ci(b, b".nasl") {
+        return hit(severity::CRITICAL, "scanner-user-agent");
     }
     None
 }
@@ -124,7 +126,7 @@ mod tests {
             "mercuryboard_user_agent_sql_injection.nasl'",
             "Mozilla/5.00 (Nikto/2.1.6)",
         ] {
-            assert!(check(s, Source::Header).is_some(), "{s}");
+            assert!(user_agent(s).is_some(), "{s}");
         }
         for s in [
             "http://abc123.burpcollaborator.net/x",
@@ -142,9 +144,17 @@ mod tests {
             "curl/8.5.0",
             "https://example.com/oast/me",
         ] {
-            assert!(check(s, Source::Header).is_none(), "{s}");
+            assert!(
+                user_agent(s).is_none() && check(s, Source::Header).is_none(),
+                "{s}"
+            );
         }
-        // Words that are tool names elsewhere than a header.
+        // Tool names anywhere but the User-Agent, such as a Referer to an article.
+        assert!(check(
+            "https://en.wikipedia.org/wiki/Lernaean_Hydra",
+            Source::Header
+        )
+        .is_none());
         assert!(check("the hydra of Lerna", Source::Query).is_none());
         assert!(check("Paros island", Source::Json).is_none());
     }

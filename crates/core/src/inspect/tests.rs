@@ -231,7 +231,10 @@ fn the_shared_gate_covers_every_detector_gate() {
         assert!(ssti::check_set(&s, &set).is_none(), "{c}");
         assert!(crlf::check_set(&s, &set).is_none(), "{c}");
         assert!(mail::check_set(&s, &set).is_none(), "{c}");
-        assert!(scanner::check_set(&s, Source::Query, &set).is_none(), "{c}");
+        assert!(
+            scanner::check_set(&s, Source::Header, &set).is_none(),
+            "{c}"
+        );
     }
     // And every detector's own trigger set is inside the shared one.
     for own in [
@@ -291,4 +294,26 @@ fn pathological_values_for_the_newer_detectors() {
     let chain = format!("cn{}x", ":dn".repeat(100_000));
     assert!(ldap::check(&chain).is_none());
     assert!(ldap::check("cn:dn:2.5.13.5:=x").is_some());
+}
+
+#[test]
+fn scanner_names_count_in_the_user_agent_only() {
+    let p = InspectPolicy::default();
+    let ua = [("user-agent", "sqlmap/1.7.4#stable (https://sqlmap.org)")];
+    assert_eq!(
+        inspect(&req("/", None, &ua, b""), &p).verdict,
+        Verdict::Block
+    );
+    let referer = [("referer", "https://sqlmap.org/")];
+    assert_eq!(
+        inspect(&req("/", None, &referer, b""), &p).verdict,
+        Verdict::Pass
+    );
+    // And the detector's weight applies like any other.
+    let mut off = InspectPolicy::default();
+    off.weights.insert(Detector::Scanner, 0);
+    assert_eq!(
+        inspect(&req("/", None, &ua, b""), &off).verdict,
+        Verdict::Pass
+    );
 }
