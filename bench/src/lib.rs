@@ -1,5 +1,9 @@
 //! Shared fixtures for Centinela's benchmarks (see `benches/` and `README.md`).
 //!
+//! The inspection fixtures ([`inspect_json_body`], [`inspect_query_string`]) are the
+//! benign requests the `inspect` criterion bench and the `inspect_loop` binary (for
+//! instruction counts under callgrind) both run.
+//!
 //! The session fixture builds a real SQLite store in a temporary directory, exactly as
 //! the gateway opens it (`Store::open`, migrations, WAL), with one user and a number of
 //! live sessions, and keeps both the cookie values and their digests so a bench can
@@ -111,4 +115,35 @@ pub fn digest_hex(digest: &[u8; 32]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
+}
+
+/// A typical 1 KB JSON order body: a customer with accents and an apostrophe in the
+/// name, an address, and order items with free-text notes.
+pub fn inspect_json_body() -> Vec<u8> {
+    let mut s = String::from("{\"customer\":{\"id\":48213,\"name\":\"María José O'Brien\",\"email\":\"maria.obrien@example.com\",\"phone\":\"+34 912 345 678\",\"address\":{\"street\":\"Calle de Alcalá 42, 3º B\",\"city\":\"Madrid\",\"zip\":\"28014\",\"country\":\"ES\"}},\"order\":{\"items\":[");
+    let mut i = 0;
+    while s.len() < 900 {
+        s.push_str(&format!(
+            "{{\"sku\":\"SKU-{i:05}\",\"qty\":{},\"note\":\"gift wrap, or leave at the door\"}},",
+            i % 3 + 1
+        ));
+        i += 1;
+    }
+    s.pop();
+    s.push_str("],\"comment\":\"Please select the blue one if available\"}}");
+    s.into_bytes()
+}
+
+/// A 2 KB query string of form-encoded Spanish text with percent-encoded accents.
+pub fn inspect_query_string() -> String {
+    let mut q = String::new();
+    let mut i = 0;
+    while q.len() < 2000 {
+        q.push_str(&format!(
+            "field{i}=Valor+n%C3%BAmero+{i}+de+la+b%C3%BAsqueda&"
+        ));
+        i += 1;
+    }
+    q.push_str("sort=price&order=desc");
+    q
 }

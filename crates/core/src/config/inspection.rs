@@ -88,4 +88,30 @@ mod tests {
             .unwrap_or_default();
         assert!(e.contains("c.toml:4:1: inspect"), "{e}");
     }
+
+    #[test]
+    fn every_detector_name_is_known_to_weights_and_exclusions() {
+        use crate::inspect::Detector;
+        for d in Detector::ALL {
+            let cfg = load_str(
+                &format!(
+                    "{BASE}[inspect]\nweights = {{ {d} = 50 }}\n\
+                     exclusions = [{{ parameter = \"q\", detectors = [\"{d}\"] }}]\n"
+                ),
+                "c.toml",
+            )
+            .unwrap_or_else(|e| panic!("{d}: {e}"));
+            assert_eq!(cfg.inspect_defaults.weights.get(&d), Some(&50), "{d}");
+            assert_eq!(cfg.inspect_defaults.exclusions[0].detectors, vec![d]);
+        }
+        // A misspelt name is refused, with the key's location.
+        let e = load_str(
+            &format!("{BASE}[inspect]\nweights = {{ nosqli = 50 }}\n"),
+            "c.toml",
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(e.contains("nosqli") && e.contains("c.toml:4"), "{e}");
+    }
 }

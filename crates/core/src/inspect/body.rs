@@ -5,8 +5,8 @@
 //! Parsers here are iterative or depth-capped so that hostile nesting cannot exhaust
 //! the stack, and every loop advances through the input, so work is linear.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
-use std::fmt::Write as _;
 
 use quick_xml::events::Event;
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
@@ -44,6 +44,11 @@ pub enum BodyError {
     /// The XML body declares a DTD or entities (XXE, billion laughs).
     #[error("XML body declares a DOCTYPE or entities")]
     XmlDoctype,
+    /// The XML body asks its parser to fetch a schema from a URL
+    /// (`xsi:schemaLocation`, `noNamespaceSchemaLocation`, `xs:import`): the same
+    /// outbound request and file read as an external entity.
+    #[error("XML body points its parser at an external schema")]
+    XmlExternalSchema,
     /// A multipart body that is malformed or lacks its boundary.
     #[error("malformed multipart body: {0}")]
     BadMultipart(&'static str),
@@ -57,6 +62,7 @@ impl BodyError {
     pub fn classify(&self) -> (Detector, &'static str) {
         match self {
             Self::XmlDoctype => (Detector::Xxe, "xml-doctype"),
+            Self::XmlExternalSchema => (Detector::Xxe, "xml-external-schema"),
             Self::TooLarge(_) => (Detector::Body, "body-too-large"),
             Self::TooManyInputs(_) => (Detector::Body, "too-many-inputs"),
             Self::NotAccepted(_) => (Detector::Body, "content-type-not-accepted"),
@@ -298,8 +304,9 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         let mut i = 0usize;
         loop {
             w.path.truncate(base);
-            // Formatting into the path buffer itself: no string per element.
-            let _ = write!(w.path, "[{i}]");
+            // Written into the path buffer itself, digit by digit: no string and no
+            // formatting machinery per element.
+            push_index(&mut w.path, i);
             if seq.next_element_seed(Node(w))?.is_none() {
                 break;
             }
@@ -314,7 +321,9 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         w.enter()?;
         let base = w.path.len();
         let mut seen = SeenKeys::default();
-        while let Some(key) = map.next_key::<String>()? {
+        // Keys are borrowed from the body when they hold no escapes (the usual
+        // case), so an object costs no allocation per key.
+        while let Some(key) = map.next_key_seed(KeySeed)? {
             if !w.dup_ok && seen.contains(&key) {
                 return Err(A::Error::custom(format!("duplicate key {key:?}")));
             }
@@ -337,16 +346,63 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
     }
 }
 
+/// Appends `[i]` to a JSON path.
+fn push_index(path: &mut String, i: usize) {
+    let mut digits = [0u8; 20];
+    let mut n = i;
+    let mut k = digits.len();
+    loop {
+        k -= 1;
+        // `n % 10` is below 10, so the cast cannot truncate.
+        digits[k] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    path.push('[');
+    for &d in &digits[k..] {
+        path.push(char::from(d));
+    }
+    path.push(']');
+}
+
+/// Reads a JSON object key, borrowed from the input when it can be.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
 /// Keys already seen in one JSON object. Objects in requests are small, and a
 /// linear scan of a few keys beats hashing each one; past [`SeenKeys::LINEAR`] keys
 /// it switches to a hash set so a 100,000-key object stays linear.
 #[derive(Default)]
-struct SeenKeys {
-    few: Vec<String>,
-    many: Option<HashSet<String>>,
+struct SeenKeys<'de> {
+    few: Vec<Cow<'de, str>>,
+    many: Option<HashSet<Cow<'de, str>>>,
 }
 
-impl SeenKeys {
+impl<'de> SeenKeys<'de> {
     const LINEAR: usize = 16;
 
     fn contains(&self, k: &str) -> bool {
@@ -356,13 +412,13 @@ impl SeenKeys {
         }
     }
 
-    fn insert(&mut self, k: String) {
+    fn insert(&mut self, k: Cow<'de, str>) {
         if let Some(set) = &mut self.many {
             set.insert(k);
         } else if self.few.len() < Self::LINEAR {
             self.few.push(k);
         } else {
-            let mut set: HashSet<String> = self.few.drain(..).collect();
+            let mut set: HashSet<Cow<'de, str>> = self.few.drain(..).collect();
             set.insert(k);
             self.many = Some(set);
         }
@@ -450,9 +506,22 @@ fn xml(body: &[u8], policy: &InspectPolicy, ex: &mut Collector<'_>) {
                     // XInclude pulls in files just like an external entity.
                     ex.errors.push(BodyError::XmlDoctype);
                 }
+                let schema_element = lname.ends_with(":import") || lname.ends_with(":redefine");
                 for attr in e.attributes().with_checks(false).flatten() {
                     let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
                     let val = String::from_utf8_lossy(&attr.value).into_owned();
+                    let lkey = key.to_ascii_lowercase();
+                    let remote = val.contains("://") || val.trim_start().starts_with("//");
+                    if remote
+                        && (lkey.ends_with("schemalocation")
+                            || (schema_element && lkey == "schemalocation"))
+                        && !ex
+                            .errors
+                            .iter()
+                            .any(|e| matches!(e, BodyError::XmlExternalSchema))
+                    {
+                        ex.errors.push(BodyError::XmlExternalSchema);
+                    }
                     let n = format!("{}/@{}", stack.join("/"), key);
                     if !ex.push(max, Source::XmlAttr, &n, &val) {
                         return;

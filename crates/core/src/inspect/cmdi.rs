@@ -189,6 +189,11 @@ const TRIGGERS: ByteSet = ByteSet::from_bytes(b";|&`$\n\r<{");
 
 /// [`check`] with the byte set of `s` already computed.
 pub fn check_set(s: &str, set: &ByteSet) -> Option<Hit> {
+    if set.has(b'"') && set.has(b'(') && (set.has(b'&') || set.has(b'+')) {
+        if let Some(h) = split_script_call(s.as_bytes()) {
+            return Some(h);
+        }
+    }
     if !set.intersects(&TRIGGERS) {
         return None;
     }
@@ -224,13 +229,84 @@ pub fn check_set(s: &str, set: &ByteSet) -> Option<Hit> {
     best
 }
 
+/// Functions of server-side script engines (VBScript/ASP, JScript, PHP) that run a
+/// string as code or start a process.
+const SCRIPT_EXEC: &[&[u8]] = &[
+    b"execute(",
+    b"executeglobal(",
+    b"eval(",
+    b"createobject(",
+    b"assert(",
+    b"shell_exec(",
+    b"passthru(",
+    b"system(",
+];
+
+/// `"Ex"&"e"&"cute("…`: a code-running function name split into string pieces
+/// joined with `&` (VBScript) or `+` (JScript), so that no filter sees it whole.
+/// The pieces are joined again (quote, operator, quote removed) and the result
+/// searched for [`SCRIPT_EXEC`]; only a name that was actually split counts, so
+/// prose and ordinary code that merely call `eval(` are left to other checks.
+fn split_script_call(b: &[u8]) -> Option<Hit> {
+    let mut joined: Vec<u8> = Vec::with_capacity(b.len());
+    // Where each byte of `joined` sits relative to a removed join: a name only
+    // counts if a join was removed inside it.
+    let mut joins: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'"' {
+            let mut j = i + 1;
+            while matches!(b.get(j), Some(b' ')) {
+                j += 1;
+            }
+            if matches!(b.get(j), Some(b'&' | b'+')) {
+                let mut k = j + 1;
+                while matches!(b.get(k), Some(b' ')) {
+                    k += 1;
+                }
+                if b.get(k) == Some(&b'"') {
+                    joins.push(joined.len());
+                    i = k + 1;
+                    continue;
+                }
+            }
+        }
+        joined.push(b[i].to_ascii_lowercase());
+        i += 1;
+    }
+    if joins.is_empty() {
+        return None;
+    }
+    for name in SCRIPT_EXEC {
+        let mut from = 0;
+        while let Some(off) = memchr::memmem::find(&joined[from..], name) {
+            let p = from + off;
+            from = p + 1;
+            let before_ok = p == 0 || !joined[p - 1].is_ascii_alphanumeric();
+            // `joins` is ascending: the first join after `p` decides.
+            let first_after = joins.partition_point(|&j| j <= p);
+            let split = joins.get(first_after).is_some_and(|&j| j < p + name.len());
+            if before_ok && split {
+                return hit(severity::CRITICAL, "split-script-call");
+            }
+        }
+    }
+    None
+}
+
 fn after_separator(b: &[u8], mut j: usize, sep: u8, subst: bool, at_start: bool) -> Option<Hit> {
-    while j < b.len() && matches!(b[j], b' ' | b'\t' | b'(' | b'{' | b'!') {
+    // Blanks and openers before the program name, at most 16 of them (a run of
+    // `{{{{…` must not be rescanned from every brace).
+    let lead_limit = (j + 16).min(b.len());
+    while j < lead_limit && matches!(b[j], b' ' | b'\t' | b'(' | b'{' | b'!') {
         j += 1;
     }
     // `/bin/cat`, `/usr/bin/id`, `C:\Windows\System32\cmd.exe`: keep the last segment.
     let ws = j;
-    while j < b.len()
+    // Program paths are short; reading at most 256 bytes keeps a value made of
+    // thousands of separators (`{{{{…`) linear.
+    let word_limit = (ws + 256).min(b.len());
+    while j < word_limit
         && !matches!(
             b[j],
             b' ' | b'\t'
@@ -245,6 +321,9 @@ fn after_separator(b: &[u8], mut j: usize, sep: u8, subst: bool, at_start: bool)
                 | b'\r'
                 | b','
                 | b'}'
+                // A form-encoded space that was never decoded (`|getent+hosts`):
+                // no program name has a plus sign.
+                | b'+'
         )
     {
         j += 1;
@@ -277,7 +356,7 @@ fn after_separator(b: &[u8], mut j: usize, sep: u8, subst: bool, at_start: bool)
             b'-' | b'/' | b'$' | b'.' | b'~' | b'\\' | b'>' | b'<' | b'|'
         )
     }) || arg.first().is_some_and(u8::is_ascii_digit)
-        || arg.windows(2).any(|w| w == b":\\");
+        || arg[..arg.len().min(64)].windows(2).any(|w| w == b":\\");
     if sep == b'{' {
         // Brace expansion `{cat,/etc/passwd}` runs with no spaces at all.
         let brace = b.get(j) == Some(&b',');
@@ -307,6 +386,21 @@ fn after_separator(b: &[u8], mut j: usize, sep: u8, subst: bool, at_start: bool)
         );
     }
     if path_prefixed {
+        return hit(severity::CRITICAL, "separator-command");
+    }
+    // `| set /a 1*2`, `; sort -r`: an everyday word used as a program with a
+    // one- or two-letter switch is the shell, not prose.
+    let switch = matches!(arg.first(), Some(b'-' | b'/')) && {
+        let letters = arg[1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        (1..=2).contains(&letters)
+            && arg
+                .get(1 + letters)
+                .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'/')
+    };
+    if weak && switch && sep != b'&' {
         return hit(severity::CRITICAL, "separator-command");
     }
     if weak && (shellish_arg || ends) && !at_start {
@@ -341,6 +435,12 @@ mod tests {
             "{cat,/etc/passwd}",
             "foo\nping -c 3 evil.com",
             "& ping -n 3 127.0.0.1 &",
+            "| set /a 3482*7301",
+            "|getent+hosts+somehost.example.&",
+            "; sort -r /etc/hosts",
+            "Ev al (\"Ex\"&\"e\"&\"cute(\"\"Server.ScriptTimeout=3600\"\")\")",
+            "x=\"ev\" + \"al(\"+payload+\")\"",
+            "\"Create\"&\"Object(\"\"WScript.Shell\"\")\"",
         ] {
             assert_eq!(sev(s), severity::CRITICAL, "{s}");
         }
@@ -357,6 +457,11 @@ mod tests {
             "see you; id est, tomorrow",
             "a;b;c",
             "Black & white & more",
+            "fish | more/less the same",
+            "a; set /asap",
+            "search terms: find+me",
+            "He said \"hello\" & \"goodbye\" (twice)",
+            "call eval(x) in \"strict\" + \"loose\" modes",
         ] {
             assert!(sev(s) < severity::CRITICAL, "{s}");
         }

@@ -11,6 +11,8 @@
 use std::borrow::Cow;
 
 use base64::Engine as _;
+
+use super::prefilter::ByteSet;
 use unicode_normalization::UnicodeNormalization as _;
 
 /// How many times the whole decode pipeline is re-applied to peel nested encodings
@@ -238,7 +240,7 @@ pub fn backslash(input: &str) -> Cow<'_, str> {
 /// and bidi controls are dropped because browsers and SQL engines ignore or mangle
 /// them, while a byte-level matcher would be split by them.
 pub fn unicode(input: &str) -> Cow<'_, str> {
-    if input.is_ascii() {
+    if input.is_ascii() || latin1_stable(input.as_bytes()) {
         return Cow::Borrowed(input);
     }
     // Most non-ASCII text (accented Latin, CJK) is already NFKC; the quick check
@@ -257,6 +259,40 @@ pub fn unicode(input: &str) -> Cow<'_, str> {
     } else {
         Cow::Owned(s)
     }
+}
+
+/// Whether every non-ASCII character is a Latin-1 letter or sign that NFKC leaves
+/// alone (`ñ`, `á`, `ü`, `¿`, `¡`, `ç`, `«`…): Spanish, French or German text, the
+/// common case, answered by one byte scan instead of a normalisation check. The
+/// Latin-1 signs that NFKC does change (no-break space, `ª`, `º`, `²`, `µ`, `½`…) and
+/// the soft hyphen are not on the list, so they take the full path.
+fn latin1_stable(b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            i += 1;
+            continue;
+        }
+        let Some(&n) = b.get(i + 1) else {
+            return false;
+        };
+        let ok = match c {
+            // U+00C0..U+00FF: accented letters, `×`, `÷`.
+            0xC3 => (0x80..=0xBF).contains(&n),
+            // U+00A1..U+00BF, minus the compatibility characters.
+            0xC2 => matches!(
+                n,
+                0xA1..=0xA7 | 0xA9 | 0xAB | 0xAC | 0xAE | 0xB0 | 0xB1 | 0xB6 | 0xB7 | 0xBB | 0xBF
+            ),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+        i += 2;
+    }
+    true
 }
 
 /// Zero-width, bidi and soft-hyphen characters that renderers and databases drop.
@@ -313,6 +349,51 @@ pub fn base64_bytes(body: &str) -> Option<Vec<u8>> {
     engine.decode(body).ok()
 }
 
+/// Bytes one of which a decoding round needs (`%XX`, `&…;`, `\u`, `+`).
+const ESCAPES: ByteSet = ByteSet::from_bytes(b"%&\\+");
+
+/// What a whole-base64 value may hold (letters, digits, the two alphabets' extra
+/// characters, padding, and blanks around it).
+const BASE64: ByteSet = ByteSet::from_bytes(b"aA0+/-_= \t\r\n");
+
+/// [`variants`] with the byte set of `raw` already computed: a value with nothing to
+/// decode (no escape character, pure ASCII, not base64-shaped) returns at once,
+/// without a pass per decoder.
+pub fn variants_set(raw: &str, plus: bool, set: &ByteSet) -> Vec<String> {
+    if !set.is_ascii() || set.intersects(&ESCAPES) {
+        return variants(raw, plus);
+    }
+    // Pure ASCII with nothing to unescape: no decoding round changes it, and only a
+    // base64 reading is left. That needs one run of the alphabet (blanks only around
+    // it), both letter cases and at least 8 bytes, the same preconditions as
+    // [`base64_text`], checked here from the set before any pass over the value.
+    let mut out = Vec::new();
+    let base64_shaped = raw.len() >= 8
+        && set.is_subset(&BASE64)
+        && set.has(b'A')
+        && set.has(b'a')
+        && !raw
+            .trim()
+            .bytes()
+            .any(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'));
+    if base64_shaped {
+        base64_forms(raw, &mut out);
+    }
+    out
+}
+
+/// The text inside a base64 value, and its own decoding if it is escaped too.
+fn base64_forms(raw: &str, out: &mut Vec<String>) {
+    if let Some(b) = base64_text(raw) {
+        // A base64 payload can itself be percent-encoded or escaped.
+        let inner = one_round(&b, false).into_owned();
+        if inner != b {
+            out.push(inner);
+        }
+        out.push(b);
+    }
+}
+
 /// Applies every decoder in a fixed order, repeatedly, and returns each distinct form
 /// produced (the raw value is not included). `plus` says whether `+` means space,
 /// which is true for query strings and form bodies only.
@@ -339,21 +420,23 @@ pub fn variants(raw: &str, plus: bool) -> Vec<String> {
     // Outside query strings and forms `+` is a plus sign, but a value that also
     // holds `%XX` escapes was form-encoded by whoever sent it (`%27+or+1%3D1`): it is
     // inspected as form-decoded too.
-    if !plus && raw.contains('+') && has_escape(raw) {
-        for v in variants(raw, true) {
-            if !out.contains(&v) {
-                out.push(v);
+    // The same holds for a form that only appears after a round of decoding
+    // (`%2B%2F%2A%21%2555NiOn` -> `+/*!%55NiOn`): the first form, raw or decoded,
+    // that mixes `+` with escapes is form-decoded as well.
+    if !plus {
+        let form = std::iter::once(raw)
+            .chain(out.iter().map(String::as_str))
+            .find(|f| f.contains('+') && has_escape(f))
+            .map(str::to_owned);
+        if let Some(form) = form {
+            for v in variants(&form, true) {
+                if !out.contains(&v) {
+                    out.push(v);
+                }
             }
         }
     }
-    if let Some(b) = base64_text(raw) {
-        // A base64 payload can itself be percent-encoded or escaped.
-        let inner = one_round(&b, false).into_owned();
-        if inner != b {
-            out.push(inner);
-        }
-        out.push(b);
-    }
+    base64_forms(raw, &mut out);
     out
 }
 
@@ -476,6 +559,18 @@ mod tests {
 
     #[test]
     fn nfkc_and_invisibles() {
+        // The Latin-1 fast path agrees with the full normalisation.
+        for s in [
+            "canción ¿qué? ¡sí! «ñandú» × ÷ Müller Ç",
+            "a\u{A0}b",
+            "x²",
+            "ª",
+            "soft\u{AD}hyphen",
+        ] {
+            let full: String = s.chars().filter(|&c| !is_invisible(c)).nfkc().collect();
+            assert_eq!(unicode(s), full.as_str(), "{s}");
+            assert_eq!(latin1_stable(s.as_bytes()), full == s, "{s}");
+        }
         assert_eq!(unicode("＜ｓｃｒｉｐｔ＞"), "<script>");
         assert_eq!(unicode("se\u{200B}lect"), "select");
         assert_eq!(unicode("canción"), "canción");
@@ -503,6 +598,28 @@ mod tests {
             s = s.replace('%', "%25").replace('\'', "%27");
         }
         assert_eq!(variants(&s, false).len(), MAX_ROUNDS);
+    }
+
+    #[test]
+    fn the_byte_set_shortcut_agrees_with_the_full_pipeline() {
+        for s in [
+            "plain words",
+            "SKU-00001",
+            "customer",
+            "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+            "  PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==  ",
+            "PHNj cmlw",
+            "a%27b",
+            "x&lt;y",
+            "María",
+            "1+1",
+            "YWxlcnQoMSk",
+        ] {
+            for plus in [false, true] {
+                let set = ByteSet::of(s.as_bytes());
+                assert_eq!(variants_set(s, plus, &set), variants(s, plus), "{s}");
+            }
+        }
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //!    ([`decode::variants`]: percent/plus, HTML entities, `\u`/`\x` escapes, overlong
 //!    UTF-8, NFKC, nested up to a bound, base64-wrapped text).
 //! 3. Detectors ([`sqli`], [`xss`], [`cmdi`], [`traversal`], [`ssrf`], [`xxe`],
-//!    [`deser`]) report [`Finding`]s with a severity; per-detector weights make an
+//!    [`deser`], [`nosql`], [`ldap`], [`ssi`], [`ssti`], [`crlf`], [`mail`],
+//!    [`scanner`]) report [`Finding`]s with a severity; per-detector weights make an
 //!    anomaly score, compared with the route's threshold. Exclusions drop findings
 //!    for a parameter (how an operator fixes a false positive without turning a
 //!    detector off for the whole route).
@@ -24,13 +25,20 @@
 pub mod body;
 pub mod cmdi;
 pub mod corpus;
+pub mod crlf;
 pub mod decode;
 pub mod deser;
+pub mod ldap;
+pub mod mail;
+pub mod nosql;
 pub mod prefilter;
+pub mod scanner;
 pub mod schema;
 pub mod settings;
 pub mod sqli;
+pub mod ssi;
 pub mod ssrf;
+pub mod ssti;
 pub mod traversal;
 pub mod xss;
 pub mod xxe;
@@ -48,7 +56,7 @@ pub use settings::{Exclusion, InspectPolicy, Limits, Mode, SettingsError};
 pub enum Detector {
     /// SQL injection ([`sqli`]).
     Sqli,
-    /// Cross-site scripting and template injection ([`xss`]).
+    /// Cross-site scripting ([`xss`]).
     Xss,
     /// OS command injection ([`cmdi`]).
     Cmdi,
@@ -60,13 +68,27 @@ pub enum Detector {
     Xxe,
     /// Serialized-object markers ([`deser`]).
     Deser,
+    /// NoSQL operator and server-side JavaScript injection ([`nosql`]).
+    Nosql,
+    /// LDAP filter injection ([`ldap`]).
+    Ldap,
+    /// Server-side and edge-side includes ([`ssi`]).
+    Ssi,
+    /// Server-side template injection and Log4j lookups ([`ssti`]).
+    Ssti,
+    /// CRLF / HTTP header injection and response splitting ([`crlf`]).
+    Crlf,
+    /// SMTP/IMAP command and mail header injection ([`mail`]).
+    Mail,
+    /// Attack tools and out-of-band callback domains ([`scanner`]).
+    Scanner,
     /// Body discipline: the body does not parse as declared, or breaks a limit.
     Body,
 }
 
 impl Detector {
     /// Every detector, in a fixed order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 15] = [
         Self::Sqli,
         Self::Xss,
         Self::Cmdi,
@@ -74,6 +96,13 @@ impl Detector {
         Self::Ssrf,
         Self::Xxe,
         Self::Deser,
+        Self::Nosql,
+        Self::Ldap,
+        Self::Ssi,
+        Self::Ssti,
+        Self::Crlf,
+        Self::Mail,
+        Self::Scanner,
         Self::Body,
     ];
 
@@ -87,6 +116,13 @@ impl Detector {
             Self::Ssrf => "ssrf",
             Self::Xxe => "xxe",
             Self::Deser => "deser",
+            Self::Nosql => "nosql",
+            Self::Ldap => "ldap",
+            Self::Ssi => "ssi",
+            Self::Ssti => "ssti",
+            Self::Crlf => "crlf",
+            Self::Mail => "mail",
+            Self::Scanner => "scanner",
             Self::Body => "body",
         }
     }
@@ -246,15 +282,48 @@ pub struct Hit {
 /// adds extraction, exclusions and scoring around it.
 pub fn inspect_value(value: &str, source: Source) -> Vec<Hit> {
     let mut hits: Vec<Hit> = Vec::new();
-    let variants = decode::variants(value, source.plus_is_space());
+    let plus = source.plus_is_space();
+    let raw_set = prefilter::ByteSet::of(value.as_bytes());
+    let variants = decode::variants_set(value, plus, &raw_set);
+    // The raw spelling is judged by every detector too, even where the application
+    // always decodes (query, form): judging only the decoded forms was measured to
+    // miss about 4 % of the SQL payload lists (and a few of the other families),
+    // which the raw reading catches.
     let forms = std::iter::once(value).chain(variants.iter().map(String::as_str));
     for (i, form) in forms.enumerate() {
-        check_form(form, source, i > 0, &mut hits);
+        let decoded = i > 0;
+        // The raw form's byte set is already known.
+        let set = if decoded {
+            prefilter::ByteSet::of(form.as_bytes())
+        } else {
+            raw_set
+        };
+        check_form(form, source, decoded, &set, &mut hits);
     }
     hits
 }
 
-fn check_form(form: &str, source: Source, decoded: bool, hits: &mut Vec<Hit>) {
+/// A value made only of letters (or only of digits) is one SQL token, and no single
+/// token is an injection (the judge needs at least two pieces of evidence), so the
+/// tokenizer is skipped for it: most JSON keys and many values are such words.
+const ONE_SQL_WORD: prefilter::ByteSet = prefilter::ByteSet::from_bytes(b"aA_$");
+const ONE_SQL_NUMBER: prefilter::ByteSet = prefilter::ByteSet::from_bytes(b"0");
+
+/// The union of the gate bytes of every detector but SQL and deserialization:
+/// xss `<:=(`.[-`, cmdi `;|&`$` CR LF `<{` (and `"(` for split script calls),
+/// traversal `./\\:_` NUL, ssrf `:`, xxe `!<:+`, nosql `$.;|&=`, ldap `(:`, ssi `<`,
+/// ssti `{<#`, crlf and mail CR LF, scanner `.`. A unit test checks each
+/// detector's own gate is inside it.
+const PATTERN_BYTES: prefilter::ByteSet =
+    prefilter::ByteSet::from_bytes(b"<:=(`.[-;|&$\n\r{/\\_\0!+#\"");
+
+fn check_form(
+    form: &str,
+    source: Source,
+    decoded: bool,
+    set: &prefilter::ByteSet,
+    hits: &mut Vec<Hit>,
+) {
     let mut add = |h: Option<Hit>| {
         if let Some(h) = h {
             match hits.iter_mut().find(|x| x.detector == h.detector) {
@@ -266,8 +335,16 @@ fn check_form(form: &str, source: Source, decoded: bool, hits: &mut Vec<Hit>) {
     };
     // One pass to learn which bytes the form holds; each detector's gate is a byte
     // every one of its patterns needs, so most benign values skip most detectors.
-    let set = prefilter::ByteSet::of(form.as_bytes());
-    add(sqli_hit(form));
+    let set = *set;
+    if !(set.is_subset(&ONE_SQL_WORD) || set.is_subset(&ONE_SQL_NUMBER)) {
+        add(sqli_hit(form));
+    }
+    add(deser::check_set(form, decoded, &set));
+    // Every other detector needs one of these bytes (the union of their gates) or
+    // a non-ASCII character (CRLF look-alikes): plain words and numbers stop here.
+    if !set.intersects(&PATTERN_BYTES) && set.is_ascii() {
+        return;
+    }
     add(xss::check_set(form, &set));
     add(cmdi::check_set(form, &set));
     add(traversal::check_set(form, source == Source::Path, &set));
@@ -275,7 +352,13 @@ fn check_form(form: &str, source: Source, decoded: bool, hits: &mut Vec<Hit>) {
         add(ssrf::check(form));
     }
     add(xxe::check_set(form, &set));
-    add(deser::check_set(form, decoded, &set));
+    add(nosql::check_set(form, source, &set));
+    add(ldap::check_set(form, &set));
+    add(ssi::check_set(form, &set));
+    add(ssti::check_set(form, &set));
+    add(crlf::check_set(form, &set));
+    add(mail::check_set(form, &set));
+    add(scanner::check_set(form, source, &set));
 }
 
 fn sqli_hit(form: &str) -> Option<Hit> {
@@ -306,7 +389,16 @@ pub fn inspect(req: &Request<'_>, policy: &InspectPolicy) -> Report {
         if policy.is_excluded_all(source, name) {
             return;
         }
-        for hit in inspect_value(value, source) {
+        let mut hits = inspect_value(value, source);
+        // Tool names only mean something where a client names itself.
+        if source == Source::Header && name == "user-agent" {
+            if let Some(h) = scanner::user_agent(value) {
+                if !hits.iter().any(|x| x.detector == Detector::Scanner) {
+                    hits.push(h);
+                }
+            }
+        }
+        for hit in hits {
             let score = policy.weighted(hit.detector, hit.severity);
             if score == 0 || policy.is_excluded(hit.detector, source, name) {
                 continue;

@@ -100,6 +100,12 @@ impl ByteSet {
         self.0 & other.0 != 0
     }
 
+    /// Whether every class in this set is also in `other` (with letters and digits
+    /// as classes: `of(b"abc").is_subset(&from_bytes(b"a"))` holds).
+    pub fn is_subset(&self, other: &Self) -> bool {
+        self.0 & !other.0 == 0
+    }
+
     /// Whether every byte is ASCII.
     pub fn is_ascii(&self) -> bool {
         self.0 & NON_ASCII == 0

@@ -43,6 +43,8 @@ pub enum Kw {
     Set,
     /// `EXEC`/`EXECUTE` (MSSQL runs a procedure named by the next word).
     Exec,
+    /// `DECLARE` (T-SQL: a variable and its type follow).
+    Declare,
     /// `TOP n` (MSSQL).
     Top,
     /// `OUTFILE`/`DUMPFILE`/`INFILE`: file access from SQL.
@@ -188,6 +190,8 @@ pub struct Lexer<'a> {
     in_string: Option<u8>,
     /// Inside a MySQL `/*! … */` executable comment, whose `*/` is just noise.
     in_exec_comment: bool,
+    /// How many executable comments were opened.
+    pub exec_comments: u32,
 }
 
 impl<'a> Lexer<'a> {
@@ -198,6 +202,7 @@ impl<'a> Lexer<'a> {
             pos: 0,
             in_string,
             in_exec_comment: false,
+            exec_comments: 0,
         }
     }
 
@@ -250,6 +255,7 @@ impl<'a> Lexer<'a> {
                     self.pos += 1;
                 }
                 self.in_exec_comment = true;
+                self.exec_comments = self.exec_comments.saturating_add(1);
             } else {
                 return;
             }
@@ -481,6 +487,16 @@ impl Lexer<'_> {
                 i = j;
             }
         }
+        // Letters glued to digits: MySQL reads `1st` or `10px` as one identifier, but
+        // `1union`/`1and` as a number and a keyword (a classic evasion of word
+        // boundaries).
+        if i < b.len() && is_word_byte(b[i]) {
+            let end = self.word_end(i);
+            if classify_word(&b[i..end], false) == Tok::Word {
+                self.pos = end;
+                return Tok::Word;
+            }
+        }
         self.pos = i;
         Tok::Num { hex: false }
     }
@@ -493,15 +509,30 @@ fn line_end(b: &[u8], from: usize) -> usize {
     }
 }
 
+/// Bytes that continue an identifier or keyword: letters, digits, `_`, `$` and every
+/// byte of a multi-byte character. A table, because the lexer asks for every byte.
+static WORD_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
+        c += 1;
+    }
+    t
+};
+
 fn is_word_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+    WORD_BYTES[usize::from(c)]
 }
 
 /// Maps a word to its token. Lookups use an upper-cased copy on the stack; words
 /// longer than any keyword are plain words.
 fn classify_word(w: &[u8], paren: bool) -> Tok {
     let mut buf = [0u8; 24];
-    if w.len() > buf.len() {
+    // One byte is never a keyword, operator word or known function; the longest
+    // of those fits the buffer.
+    if w.len() > buf.len() || w.len() < 2 {
         return if paren {
             Tok::Func {
                 known: false,
@@ -560,10 +591,11 @@ fn keyword(u: &[u8]) -> Option<Kw> {
         b"EXEC" | b"EXECUTE" => Kw::Exec,
         b"TOP" => Kw::Top,
         b"OUTFILE" | b"DUMPFILE" | b"INFILE" => Kw::File,
-        b"INSERT" | b"UPDATE" | b"DELETE" | b"DROP" | b"CREATE" | b"ALTER" | b"DECLARE"
-        | b"SHUTDOWN" | b"TRUNCATE" | b"GRANT" | b"REVOKE" | b"WAITFOR" | b"CALL" | b"HANDLER"
-        | b"RENAME" | b"SHOW" | b"DESCRIBE" | b"PREPARE" | b"DEALLOCATE" | b"COPY" | b"MERGE"
-        | b"UPSERT" | b"BEGIN" | b"GOTO" | b"PRINT" => Kw::Stmt,
+        b"DECLARE" => Kw::Declare,
+        b"INSERT" | b"UPDATE" | b"DELETE" | b"DROP" | b"CREATE" | b"ALTER" | b"SHUTDOWN"
+        | b"TRUNCATE" | b"GRANT" | b"REVOKE" | b"WAITFOR" | b"CALL" | b"HANDLER" | b"RENAME"
+        | b"SHOW" | b"DESCRIBE" | b"PREPARE" | b"DEALLOCATE" | b"COPY" | b"MERGE" | b"UPSERT"
+        | b"BEGIN" | b"GOTO" | b"PRINT" => Kw::Stmt,
         b"SET" => Kw::Set,
         b"FROM" | b"WHERE" | b"HAVING" | b"LIMIT" | b"OFFSET" | b"INTO" | b"PROCEDURE"
         | b"VALUES" | b"JOIN" | b"ON" | b"USING" | b"FETCH" | b"FOR" | b"WITH" => Kw::Clause,
@@ -791,6 +823,10 @@ enum State {
     TopN,
     /// After `EXEC`: MSSQL takes a procedure name and loose arguments; anything goes.
     Exec,
+    /// After `DECLARE`: a `@variable` must follow.
+    DeclVar,
+    /// After `DECLARE @v`: its type (`int`, `varchar(255)`, `AS int`).
+    DeclType,
 }
 
 fn class_char(t: Tok) -> u8 {
@@ -799,7 +835,7 @@ fn class_char(t: Tok) -> u8 {
         Tok::Num { .. } => b'1',
         Tok::Word => b'n',
         Tok::Kw(Kw::Union) => b'U',
-        Tok::Kw(Kw::Select | Kw::Stmt | Kw::Set | Kw::Exec) => b'E',
+        Tok::Kw(Kw::Select | Kw::Stmt | Kw::Set | Kw::Exec | Kw::Declare) => b'E',
         Tok::Kw(Kw::CmpWord) => b'o',
         Tok::Kw(Kw::Not) => b'!',
         Tok::Kw(Kw::Literal) => b'v',
@@ -855,6 +891,8 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
     let mut fp_len = 0usize;
     let mut n = 0usize; // code tokens consumed (comments excluded)
     let mut prev = Tok::Other;
+    // The code token before `prev` (`UNION ALL SELECT`: the modifier sits between).
+    let mut before_prev = Tok::Other;
     let mut broke = false;
     // 0 none, 1 saw a logic operator, 2 saw a comparison after it (`OR 1=1`).
     let mut after_logic: u8 = 0;
@@ -862,6 +900,17 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
     // A statement keyword whose evidence waits for the next token (`; drop table`
     // counts, `; drop me a line` does not).
     let mut pending_stmt = false;
+    // `EXEC` waits for its procedure: `exec master..xp_cmdshell`, `exec @sql` and
+    // `exec('…')` count, `exec noun` (prose) does not.
+    let mut pending_exec = false;
+    // The literal closed, then `OR`/`AND`: the tautology bonus waits for an operand
+    // that is a value (`' or 1`, `' or 'a'`), not a bare word (`D'or 1st parfume`).
+    let mut pending_logic = false;
+    // Saw `UNION [ALL] SELECT`: a payload cut off right after it is still one.
+    let mut union_select = false;
+    // Whether the walk stopped on a real syntax error (as opposed to running out of
+    // input while an operand was owed).
+    let mut syntax_error = false;
     let mut depth: i64 = 0;
 
     if q.is_some() {
@@ -882,11 +931,33 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
         }
     }
 
-    for t in lex {
+    for t in lex.by_ref() {
         let tok = t.tok;
         if fp_len < fp.len() {
             fp[fp_len] = class_char(tok);
             fp_len += 1;
+        }
+        if pending_exec && !matches!(tok, Tok::LineComment | Tok::BlockComment) {
+            pending_exec = false;
+            let w = &b[t.start..t.end];
+            let procedure = match tok {
+                Tok::Var { .. } | Tok::LParen | Tok::Str { .. } | Tok::Func { .. } => true,
+                // `xp_cmdshell`, `sp_executesql`, `master.dbo.x`, `master..x`.
+                Tok::Word => w.contains(&b'_') || b.get(t.end) == Some(&b'.'),
+                _ => false,
+            };
+            score += if procedure { 4 } else { 1 };
+        }
+        if pending_logic
+            && !matches!(
+                tok,
+                Tok::LineComment | Tok::BlockComment | Tok::Op { unary: true }
+            )
+        {
+            pending_logic = false;
+            if !matches!(tok, Tok::Word) {
+                score += 1;
+            }
         }
         if pending_stmt {
             pending_stmt = false;
@@ -916,7 +987,12 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                 if ends {
                     if matches!(
                         st,
-                        State::Operand | State::NeedBy | State::NeedSelect | State::TopN
+                        State::Operand
+                            | State::NeedBy
+                            | State::NeedSelect
+                            | State::TopN
+                            | State::DeclVar
+                            | State::DeclType
                     ) && n > 0
                         && !ends_ok(prev)
                     {
@@ -938,6 +1014,7 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
         }
         let Some(next_state) = step(st, tok, prev, n == 0) else {
             broke = true;
+            syntax_error = true;
             break;
         };
         // Evidence.
@@ -945,6 +1022,8 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
             Tok::Kw(Kw::Union) => score += 2,
             Tok::Kw(Kw::Select) => {
                 score += if matches!(prev, Tok::Kw(Kw::Union) | Tok::Kw(Kw::Modifier)) {
+                    union_select |= matches!(prev, Tok::Kw(Kw::Union))
+                        || matches!(before_prev, Tok::Kw(Kw::Union));
                     3
                 } else {
                     2
@@ -957,7 +1036,7 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
             Tok::Kw(Kw::Stmt) | Tok::Kw(Kw::Exec) => {
                 if matches!(prev, Tok::Semi | Tok::Str { .. } | Tok::Kw(Kw::Union)) || n == 0 {
                     if matches!(tok, Tok::Kw(Kw::Exec)) {
-                        score += 4;
+                        pending_exec = true;
                     } else {
                         pending_stmt = true;
                     }
@@ -966,6 +1045,8 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                 }
             }
             Tok::Kw(Kw::Set) if matches!(prev, Tok::Semi) => score += 1,
+            // `DECLARE @v` is T-SQL and nothing else.
+            Tok::Kw(Kw::Declare) => score += 4,
             Tok::Kw(Kw::Clause) => {
                 let u = b[t.start..t.end].to_ascii_uppercase();
                 // `ON`, `FOR`, `WITH`, `USING`, `JOIN` are everyday English.
@@ -991,8 +1072,9 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
             Tok::Var { sys: false } => score += 1,
             Tok::Num { hex: true } => score += 1,
             Tok::Logic => {
+                score += 1;
                 // `' OR …` straight after closing the literal.
-                score += if n == 1 && q.is_some() { 2 } else { 1 };
+                pending_logic = n == 1 && q.is_some();
                 after_logic = 1;
             }
             Tok::Cmp | Tok::Kw(Kw::CmpWord) => {
@@ -1017,19 +1099,36 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
             Tok::LParen => depth += 1,
             _ => {}
         }
+        before_prev = prev;
         prev = tok;
         st = next_state;
         n += 1;
     }
-    if pending_stmt {
+    // A statement keyword that ends the value counts after a break-out (`1; drop`,
+    // `x' union delete`), not as the whole value: `delete`, `update` and `show` are
+    // ordinary form values (`action=delete`).
+    if pending_stmt && n > 1 {
         score += 4;
+    }
+    if pending_exec {
+        score += 1;
+    }
+    // `/*!50000 … */`: MySQL's versioned comments exist to run code on some servers
+    // and hide it from others; nothing else writes them.
+    if lex.exec_comments > 0 && n > 0 {
+        score += 2;
     }
     // Ending where an operand is still owed is an incomplete query, except right
     // after a keyword (payloads truncated at `UNION SELECT` are still attacks).
     if !broke
         && matches!(
             st,
-            State::Operand | State::NeedBy | State::NeedSelect | State::TopN
+            State::Operand
+                | State::NeedBy
+                | State::NeedSelect
+                | State::TopN
+                | State::DeclVar
+                | State::DeclType
         )
         && n > 0
         && !ends_ok(prev)
@@ -1037,7 +1136,7 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
         broke = true;
     }
     let ok = if broke {
-        n >= LONG_PREFIX && score >= PREFIX_THRESHOLD
+        (n >= LONG_PREFIX || (union_select && !syntax_error)) && score >= PREFIX_THRESHOLD
     } else {
         score >= THRESHOLD
     };
@@ -1064,6 +1163,17 @@ fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
     use State::*;
     Some(match st {
         Exec => Exec,
+        DeclVar => match tok {
+            Tok::Var { sys: false } => DeclType,
+            _ => return None,
+        },
+        DeclType => match tok {
+            Tok::Kw(Kw::As) => DeclType,
+            // `int`, `nvarchar(4000)` (a name before `(` lexes as a call), `TABLE`.
+            Tok::Word | Tok::Kw(Kw::Target) => After,
+            Tok::Func { .. } => Operand,
+            _ => return None,
+        },
         NeedBy => match tok {
             Tok::Kw(Kw::By) => Operand,
             _ => return None,
@@ -1080,6 +1190,7 @@ fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
         },
         Stmt => match tok {
             Tok::Kw(Kw::Select | Kw::Stmt | Kw::Set) | Tok::LParen => Operand,
+            Tok::Kw(Kw::Declare) => DeclVar,
             Tok::Kw(Kw::Exec) => Exec,
             Tok::Func { .. } => Operand,
             Tok::Semi => Stmt,
@@ -1106,6 +1217,7 @@ fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
                 Exec
             }
             Tok::Kw(Kw::Stmt) if start || matches!(prev, Tok::LParen | Tok::Semi) => Operand,
+            Tok::Kw(Kw::Declare) if start => DeclVar,
             Tok::Kw(Kw::Set) if start || matches!(prev, Tok::Semi) => Operand,
             Tok::Kw(Kw::Target) => After,
             Tok::Kw(Kw::File) if matches!(prev, Tok::Kw(Kw::Clause)) => Operand,
@@ -1142,6 +1254,11 @@ fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
                 if matches!(prev, Tok::Str { .. } | Tok::Num { .. } | Tok::RParen) =>
             {
                 Operand
+            }
+            Tok::Kw(Kw::Declare)
+                if matches!(prev, Tok::Str { .. } | Tok::Num { .. } | Tok::RParen) =>
+            {
+                DeclVar
             }
             // An alias: `1 AS x`, `(SELECT …) x`; a second word is an error.
             Tok::Word if st == After && !matches!(prev, Tok::Kw(k) if k != Kw::Target) => {

@@ -61,6 +61,10 @@ fn json_bodies() {
     assert_eq!(r.verdict, Verdict::Block);
     assert_eq!(r.findings[0].name, "a.b[1]");
     assert_eq!(r.findings[0].source, Source::Json);
+    // Paths past one digit, and object keys with escapes (not borrowed).
+    let many = br#"{"l":[0,1,2,3,4,5,6,7,8,9,10,"<script>x()</script>"],"k\u0031":"ok"}"#;
+    let r = inspect(&req("/f", None, &h, many), &p);
+    assert_eq!(r.findings[0].name, "l[11]", "{r:?}");
     // Duplicate keys, invalid JSON and deep nesting are body-discipline findings.
     for body in [&br#"{"a":1,"a":2}"#[..], b"{not json", &[b'['; 10_000][..]] {
         let r = inspect(&req("/f", None, &h, body), &p);
@@ -202,5 +206,114 @@ fn pathological_requests_are_bounded() {
     assert_eq!(
         inspect(&req("/", None, &h, deep.as_bytes()), &p).verdict,
         Verdict::Block
+    );
+}
+
+#[test]
+fn the_shared_gate_covers_every_detector_gate() {
+    use super::prefilter::ByteSet;
+    // Each byte outside the shared gate, alone and among letters, can trigger none
+    // of the gated detectors: proof that skipping them changes no verdict.
+    for c in 0u8..0x80 {
+        let one = ByteSet::from_bytes(&[c]);
+        if one.intersects(&PATTERN_BYTES) {
+            continue;
+        }
+        let s = format!("a{}b {} 1", char::from(c), char::from(c));
+        let set = ByteSet::of(s.as_bytes());
+        assert!(xss::check_set(&s, &set).is_none(), "{c}");
+        assert!(cmdi::check_set(&s, &set).is_none(), "{c}");
+        assert!(traversal::check_set(&s, true, &set).is_none(), "{c}");
+        assert!(xxe::check_set(&s, &set).is_none(), "{c}");
+        assert!(nosql::check_set(&s, Source::JsonKey, &set).is_none(), "{c}");
+        assert!(ldap::check_set(&s, &set).is_none(), "{c}");
+        assert!(ssi::check_set(&s, &set).is_none(), "{c}");
+        assert!(ssti::check_set(&s, &set).is_none(), "{c}");
+        assert!(crlf::check_set(&s, &set).is_none(), "{c}");
+        assert!(mail::check_set(&s, &set).is_none(), "{c}");
+        assert!(
+            scanner::check_set(&s, Source::Header, &set).is_none(),
+            "{c}"
+        );
+    }
+    // And every detector's own trigger set is inside the shared one.
+    for own in [
+        b"<:=(`.[-".as_slice(),
+        b";|&`$\n\r<{\"(",
+        b"./\\:_\0",
+        b"!<:+",
+        b"$.;|&=",
+        b"(:",
+        b"<",
+        b"{<#",
+        b"\r\n",
+        b".",
+    ] {
+        assert!(
+            ByteSet::from_bytes(own).is_subset(&PATTERN_BYTES),
+            "{own:?}"
+        );
+    }
+}
+
+#[test]
+fn pathological_values_for_the_newer_detectors() {
+    // 64 KB of each detector's opening shape, nested or repeated: every scan moves
+    // forward (or is bounded), so each finishes in one pass; a scan that restarted
+    // from every unit would take billions of steps here and time the test out.
+    for unit in [
+        "${",
+        "{{",
+        "${${",
+        "{%",
+        "<%",
+        "(&(",
+        "(|(a=",
+        ")(cn=",
+        "a:dn:",
+        "$ne:",
+        "[$gt]",
+        "db.x.",
+        ";var x=",
+        "<!--#",
+        "\r\n",
+        "\u{560D}",
+        "\nRCPT TO:",
+        "\"&\"eval(",
+        "(",
+        "(alert",
+        "o<x>n",
+    ] {
+        let s = unit.repeat((1 << 16) / unit.len());
+        for source in [Source::Query, Source::JsonKey, Source::Header] {
+            let _ = inspect_value(&s, source);
+        }
+    }
+    // A long `:dn:dn:…` chain is read two parts deep from each colon, not followed
+    // to its end; with no `:=` anywhere it is no filter at all.
+    let chain = format!("cn{}x", ":dn".repeat(100_000));
+    assert!(ldap::check(&chain).is_none());
+    assert!(ldap::check("cn:dn:2.5.13.5:=x").is_some());
+}
+
+#[test]
+fn scanner_names_count_in_the_user_agent_only() {
+    let p = InspectPolicy::default();
+    let ua = [("user-agent", "sqlmap/1.7.4#stable (https://sqlmap.org)")];
+    assert_eq!(
+        inspect(&req("/", None, &ua, b""), &p).verdict,
+        Verdict::Block
+    );
+    let referer = [("referer", "https://sqlmap.org/")];
+    assert_eq!(
+        inspect(&req("/", None, &referer, b""), &p).verdict,
+        Verdict::Pass
+    );
+    // And the detector's weight applies like any other.
+    let mut off = InspectPolicy::default();
+    off.weights.insert(Detector::Scanner, 0);
+    assert_eq!(
+        inspect(&req("/", None, &ua, b""), &off).verdict,
+        Verdict::Pass
     );
 }

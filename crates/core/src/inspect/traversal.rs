@@ -68,6 +68,9 @@ const SENSITIVE: &[&str] = &[
     "/.bashrc",
     "/.profile",
     "/etc/security/",
+    "ntuser.dat",
+    "\\windows\\repair\\",
+    "\\config\\sam",
 ];
 
 /// Stream wrappers and schemes that read local files or run code when included.
@@ -146,11 +149,50 @@ pub fn check_set(s: &str, path_segment: bool, set: &ByteSet) -> Option<Hit> {
         // A known file reached by traversal or as an absolute path.
         return hit(severity::CRITICAL, "sensitive-file");
     }
+    if let Some(h) = unc_path(b) {
+        return Some(h);
+    }
     if dots == 1 {
         return hit(severity::WARNING, "dot-dot-sequence");
     }
     if b.contains(&0) {
         return hit(severity::WARNING, "nul-byte");
+    }
+    None
+}
+
+/// `\\host\c$\…`, `\\127.0.0.1\share\x`, `//::1/admin$/`: a UNC path, which makes
+/// a Windows server open a file on another host (or its own administrative share)
+/// and hand over its credentials to it.
+fn unc_path(b: &[u8]) -> Option<Hit> {
+    let t = b.trim_ascii_start();
+    let sep = *t.first()?;
+    if !matches!(sep, b'\\' | b'/') || t.get(1) != Some(&sep) {
+        return None;
+    }
+    let host_start = 2;
+    let mut j = host_start;
+    while j < t.len()
+        && (t[j].is_ascii_alphanumeric() || matches!(t[j], b'.' | b'-' | b':' | b'_' | b'[' | b']'))
+    {
+        j += 1;
+    }
+    if j == host_start || t.get(j) != Some(&b'\\') && !(sep == b'/' && t.get(j) == Some(&b'/')) {
+        return None;
+    }
+    let share_start = j + 1;
+    let mut k = share_start;
+    while k < t.len() && (t[k].is_ascii_alphanumeric() || matches!(t[k], b'$' | b'-' | b'_')) {
+        k += 1;
+    }
+    let share = &t[share_start..k];
+    // Administrative shares (`c$`, `admin$`, `ipc$`) are never a resource a user
+    // names; any other share is suspicious only with backslashes, which URLs lack.
+    if share.last() == Some(&b'$') {
+        return hit(severity::CRITICAL, "unc-admin-share");
+    }
+    if sep == b'\\' && !share.is_empty() {
+        return hit(severity::WARNING, "unc-path");
     }
     None
 }
@@ -175,6 +217,9 @@ mod tests {
             "..;/..;/WEB-INF/web.xml",
             "C:\\boot.ini",
             "/proc/self/environ",
+            "\\\\::1\\c$\\users\\default\\ntuser.dat",
+            "\\\\10.0.0.5\\admin$\\x",
+            "//evil.example/c$/x",
         ] {
             assert_eq!(sev(s), severity::CRITICAL, "{s}");
         }
@@ -194,6 +239,8 @@ mod tests {
             "1..10",
             "a.b.c",
             "docs/index.html",
+            "//cdn.example.com/lib.js",
+            "\\\\ escaped backslashes",
         ] {
             assert!(sev(s) < severity::CRITICAL, "{s}");
         }

@@ -1,4 +1,4 @@
-//! Cross-site scripting and template-injection detection, HTML- and JavaScript-aware.
+//! Cross-site scripting detection, HTML- and JavaScript-aware.
 //!
 //! The value is scanned once for the places a browser would start running script:
 //! - tags, read the way an HTML5 tokenizer reads them (`<` + letter, attributes split
@@ -9,7 +9,8 @@
 //! - script URIs anywhere, tolerant of the tabs/newlines browsers strip from schemes;
 //! - JavaScript sinks right after a string or statement break (`'-alert(1)-'`,
 //!   `";eval(name)//`), including tagged templates (`alert`1``);
-//! - server- and client-side template markers (`{{…}}`, `${…}`, `<%= %>`, `#{…}`).
+//!
+//! Template markers (`{{…}}`, `${…}`, `<%= %>`) are judged by [`super::ssti`].
 //!
 //! Plain rich text (`<b>`, `<p>`, `<a href="https://…">`) passes. The scan moves
 //! forward only, so it is linear in the input.
@@ -136,10 +137,10 @@ pub fn check(s: &str) -> Option<Hit> {
     check_set(s, &ByteSet::of(s.as_bytes()))
 }
 
-/// Bytes one of which every XSS pattern needs: `<` (tags, `<%`), `:` (script URIs,
+/// Bytes one of which every XSS pattern needs: `<` (tags), `:` (script URIs,
 /// `behavior:`), `=` (attribute break-outs), `(` `` ` `` `.` `[` (sink calls,
-/// `document.cookie`), `{` (templates), `-` (`-moz-binding`).
-const TRIGGERS: ByteSet = ByteSet::from_bytes(b"<:=(`.[{-");
+/// `document.cookie`), `-` (`-moz-binding`).
+const TRIGGERS: ByteSet = ByteSet::from_bytes(b"<:=(`.[-");
 
 /// [`check`] with the byte set of `s` already computed. Each sub-scan runs only
 /// when `s` holds a byte all of its patterns need.
@@ -156,7 +157,7 @@ pub fn check_set(s: &str, set: &ByteSet) -> Option<Hit> {
         }
     }
     if set.has(b':') {
-        keep(&mut best, script_uri(b));
+        keep(&mut best, script_uri(b, false));
     }
     if set.has(b'=') {
         keep(&mut best, attribute_breakout(b));
@@ -164,13 +165,51 @@ pub fn check_set(s: &str, set: &ByteSet) -> Option<Hit> {
     if set.intersects(&SINK_TRIGGERS) {
         keep(&mut best, js_sink(b));
     }
-    if set.has(b'{') || (set.has(b'<') && set.has(b'%')) {
-        keep(&mut best, template(b));
-    }
     if set.intersects(&CSS_TRIGGERS) {
         keep(&mut best, css(b));
     }
+    // `o<x>nfocus=alert<x>(1)`: short tags inside words, for a filter that strips
+    // tags once and leaves what they split joined back together.
+    if set.has(b'<') && best.is_none_or(|h| h.severity < severity::CRITICAL) {
+        if let Some(joined) = strip_split_tags(b) {
+            keep(&mut best, attribute_breakout(&joined));
+            keep(&mut best, js_sink(&joined));
+        }
+    }
     best
+}
+
+/// `b` without the short tags (`<x>`, `</i>`) that sit right after a letter or
+/// digit, or `None` when there are none.
+fn strip_split_tags(b: &[u8]) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut last = 0;
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
+        let p = i + off;
+        i = p + 1;
+        if p == 0 || !b[p - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let mut j = p + 1;
+        if b.get(j) == Some(&b'/') {
+            j += 1;
+        }
+        let name = j;
+        while j < b.len() && b[j].is_ascii_alphabetic() && j - name < 10 {
+            j += 1;
+        }
+        if j == name || b.get(j) != Some(&b'>') {
+            continue;
+        }
+        let o = out.get_or_insert_with(|| Vec::with_capacity(b.len()));
+        o.extend_from_slice(&b[last..p]);
+        last = j + 1;
+        i = last;
+    }
+    let mut o = out?;
+    o.extend_from_slice(&b[last..]);
+    Some(o)
 }
 
 /// A sink only counts when called (`(`, `` ` ``) or reached as a property (`.`, `[`).
@@ -204,9 +243,6 @@ fn tags(b: &[u8]) -> Option<Hit> {
         if closing {
             j += 1;
         }
-        if b.get(j) == Some(&b'%') && b.get(j + 1) == Some(&b'=') {
-            return hit(severity::CRITICAL, "server-template");
-        }
         if b.get(j) == Some(&b'!') && b.get(j + 1) == Some(&b'[') {
             // `<![CDATA[` hides markup from filters but not from XML-aware browsers.
             best = hit(severity::WARNING, "cdata-in-value");
@@ -219,7 +255,13 @@ fn tags(b: &[u8]) -> Option<Hit> {
         while j < b.len() && !matches!(b[j], b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'/' | b'>') {
             j += 1;
         }
-        let name = &b[name_start..j];
+        let full_name = &b[name_start..j];
+        // `<svg:svg>`: a namespace prefix does not change what an XML-aware parser
+        // makes of the element, so the local name is judged.
+        let name = match memchr::memchr(b':', full_name) {
+            Some(c) if c + 1 < full_name.len() => &full_name[c + 1..],
+            _ => full_name,
+        };
         if DANGEROUS_TAGS
             .iter()
             .any(|t| name.eq_ignore_ascii_case(t.as_bytes()))
@@ -298,14 +340,30 @@ fn attributes(b: &[u8], mut j: usize) -> (Option<Hit>, usize) {
                 (j, e, e)
             }
         };
-        let value = &b[vs..ve];
+        let raw_value = &b[vs..ve];
         let lname = name.to_ascii_lowercase();
         if URL_ATTRS.iter().any(|a| lname == a.as_bytes()) {
-            if script_uri(value).is_some() {
+            // The HTML tokenizer decodes character references in attribute values
+            // before the URL is used: `href="javascript&colon;…"` and
+            // `src=&#106;&#97;…` are script URIs to the browser.
+            let decoded = if raw_value.contains(&b'&') {
+                std::str::from_utf8(raw_value)
+                    .ok()
+                    .map(|v| super::decode::html_entities(v).into_owned().into_bytes())
+            } else {
+                None
+            };
+            let value: &[u8] = decoded.as_deref().unwrap_or(raw_value);
+            if script_uri(value, true).is_some() {
                 return (hit(severity::CRITICAL, "script-uri-attribute"), next);
             }
-            if lname == b"style" && css(value).is_some() {
-                return (hit(severity::CRITICAL, "style-expression"), next);
+            if lname == b"style" {
+                // CSS has escapes and comments of its own (`expression\28…`,
+                // `exp/**/ression(`); the style is judged as the CSS parser reads it.
+                let plain = css_unescape(value);
+                if css(&plain).is_some() || script_uri(&plain, true).is_some() {
+                    return (hit(severity::CRITICAL, "style-expression"), next);
+                }
             }
             if lname == b"srcdoc" && memchr::memchr(b'<', value).is_some() {
                 return (hit(severity::CRITICAL, "srcdoc-markup"), next);
@@ -322,7 +380,11 @@ const SCHEMES: &[&[u8]] = &[b"javascript:", b"vbscript:", b"livescript:", b"moch
 
 /// Finds `javascript:` and friends, skipping the tab, newline and NUL characters a
 /// browser strips from inside a scheme (`java&#09;script:` after entity decoding).
-fn script_uri(b: &[u8]) -> Option<Hit> {
+///
+/// In a URL attribute (`in_url`) the scheme alone is enough. In free text it must be
+/// followed by something that reads as code: "JavaScript: the basics" is a title,
+/// `javascript:alert(1)` and `javascript://%0aalert(1)` are not.
+fn script_uri(b: &[u8], in_url: bool) -> Option<Hit> {
     for (i, &c) in b.iter().enumerate() {
         let lc = c.to_ascii_lowercase();
         if !matches!(lc, b'j' | b'v' | b'l' | b'm' | b'd') {
@@ -333,11 +395,20 @@ fn script_uri(b: &[u8]) -> Option<Hit> {
             continue;
         }
         for s in SCHEMES {
-            if matches_loose(&b[i..], s) {
-                return hit(severity::CRITICAL, "script-uri");
+            if let Some(end) = matches_loose(&b[i..], s) {
+                let tail = &b[i + end..];
+                let code = tail.iter().take(80).any(|c| {
+                    matches!(
+                        c,
+                        b'(' | b'`' | b'=' | b';' | b'[' | b'\'' | b'"' | b'\\' | b'%' | b'{'
+                    )
+                });
+                if in_url || code {
+                    return hit(severity::CRITICAL, "script-uri");
+                }
             }
         }
-        if lc == b'd' && matches_loose(&b[i..], b"data:") {
+        if lc == b'd' && matches_loose(&b[i..], b"data:").is_some() {
             let rest = &b[i + 5..];
             let head: Vec<u8> = rest.iter().take(40).map(u8::to_ascii_lowercase).collect();
             if head.starts_with(b"text/html")
@@ -356,8 +427,9 @@ fn script_uri(b: &[u8]) -> Option<Hit> {
     None
 }
 
-/// Case-insensitive prefix match ignoring tab, CR, LF and NUL between letters.
-fn matches_loose(b: &[u8], pat: &[u8]) -> bool {
+/// Case-insensitive prefix match ignoring tab, CR, LF and NUL between letters;
+/// where the match ends.
+fn matches_loose(b: &[u8], pat: &[u8]) -> Option<usize> {
     let mut i = 0;
     let mut skipped = 0;
     for &p in pat {
@@ -366,11 +438,11 @@ fn matches_loose(b: &[u8], pat: &[u8]) -> bool {
             skipped += 1;
         }
         if i >= b.len() || b[i].to_ascii_lowercase() != p {
-            return false;
+            return None;
         }
         i += 1;
     }
-    true
+    Some(i)
 }
 
 // === attribute break-out ===
@@ -535,6 +607,13 @@ fn is_event(name: &[u8]) -> bool {
 /// `'-alert(1)-'`, `";confirm(1)//`, `\";alert(1);//`, ``alert`1` ``: a sink called
 /// right after something that ends a string or statement.
 fn js_sink(b: &[u8]) -> Option<Hit> {
+    // Opening parentheses and blanks the value starts with: a sink within them is at
+    // the start of the value (`(alert)(1)`). Measured once so that checking each
+    // sink is constant time.
+    let lead = b
+        .iter()
+        .position(|c| !matches!(c, b'(' | b' ' | b'\t'))
+        .unwrap_or(b.len());
     let mut i = 0;
     while i < b.len() {
         if !b[i].is_ascii_alphabetic()
@@ -560,9 +639,29 @@ fn js_sink(b: &[u8]) -> Option<Hit> {
         if !SINKS.iter().any(|s| lw == s.as_bytes()) {
             continue;
         }
-        let mut k = i;
-        while k < b.len() && matches!(b[k], b' ' | b'\t' | b'\n' | b'\r') {
-            k += 1;
+        let mut k = skip_blank(b, i);
+        // `(alert)(1)`: the callee in parentheses.
+        let wrapped = ws > 0 && b[ws - 1] == b'(' && b.get(k) == Some(&b')');
+        if wrapped {
+            k = skip_blank(b, k + 1);
+        }
+        // `alert?.(1)`: optional call.
+        if b.get(k) == Some(&b'?') && b.get(k + 1) == Some(&b'.') {
+            k = skip_blank(b, k + 2);
+        }
+        // `alert.call(null, 1)`, `alert.apply(null, [1])`, `alert.bind(0)(1)`: the
+        // same call through Function.prototype.
+        if b.get(k) == Some(&b'.') {
+            let m = skip_blank(b, k + 1);
+            for via in [&b"call"[..], b"apply", b"bind"] {
+                if b.len() >= m + via.len()
+                    && b[m..m + via.len()].eq_ignore_ascii_case(via)
+                    && b.get(skip_blank(b, m + via.len())) == Some(&b'(')
+                {
+                    k = skip_blank(b, m + via.len());
+                    break;
+                }
+            }
         }
         let call = matches!(b.get(k), Some(b'(' | b'`'))
             || (b.get(k) == Some(&b'.')
@@ -644,8 +743,41 @@ fn js_sink(b: &[u8]) -> Option<Hit> {
         if breakout && strong {
             return hit(severity::CRITICAL, "script-sink");
         }
+        // The whole value is one call of a sink (`alert(1)`, `confirm.call(null,1)`,
+        // `eval(atob("…"))`): code from its first byte to its last, nothing prose
+        // would produce.
+        // `top['al'+'ert'](1)`: a global reached by a computed name, then called.
+        let computed = b.get(k) == Some(&b'[')
+            && matches!(lw, b"top" | b"parent" | b"self" | b"window" | b"globalthis");
+        if (strong || computed) && ws <= lead {
+            if let Some(end) = call_end(b, k) {
+                let tail = b[end..].trim_ascii();
+                if tail.is_empty()
+                    || tail.starts_with(b";")
+                    || tail.starts_with(b"//")
+                    || tail.starts_with(b"<!--")
+                {
+                    return hit(severity::CRITICAL, "script-call");
+                }
+            }
+        }
         if (breakout || prev.is_none()) && (strong || b.get(k) == Some(&b'`')) {
             return hit(severity::WARNING, "script-sink-text");
+        }
+    }
+    // `document["cookie"]`: property access by string, which is code, not prose.
+    if let Some(p) = memchr::memmem::find(b, b"ocument") {
+        let k = skip_blank(b, p + 7);
+        if b.get(k) == Some(&b'[') {
+            let q = skip_blank(b, k + 1);
+            if matches!(b.get(q), Some(b'"' | b'\'' | b'`')) {
+                let name = &b[(q + 1).min(b.len())..];
+                for prop in [&b"cookie"[..], b"domain", b"location", b"write"] {
+                    if name.len() >= prop.len() && name[..prop.len()].eq_ignore_ascii_case(prop) {
+                        return hit(severity::CRITICAL, "document-access");
+                    }
+                }
+            }
         }
     }
     // `document.cookie` / `document.domain` are read by almost every stealing proof.
@@ -660,50 +792,95 @@ fn js_sink(b: &[u8]) -> Option<Hit> {
     None
 }
 
-// === templates ===
-
-/// Template-injection markers. `{{7*7}}` is the canonical probe; an expression with
-/// calls or property access inside the braces is treated as an attack.
-fn template(b: &[u8]) -> Option<Hit> {
-    let mut best = None;
-    for (open, close) in [
-        (&b"{{"[..], &b"}}"[..]),
-        (b"${", b"}"),
-        (b"#{", b"}"),
-        (b"{%", b"%}"),
-        (b"<%", b"%>"),
-        (b"*{", b"}"),
-        (b"@{", b"}"),
-    ] {
-        let Some(s) = memchr::memmem::find(b, open) else {
-            continue;
-        };
-        let Some(e) = memchr::memmem::find(&b[s + open.len()..], close) else {
-            continue;
-        };
-        let inner = &b[s + open.len()..s + open.len() + e];
-        if inner.iter().all(|c| c.is_ascii_whitespace()) {
-            continue;
-        }
-        let active = inner
-            .iter()
-            .any(|c| matches!(c, b'(' | b'*' | b'.' | b'[' | b'+' | b'|' | b':' | b'_'))
-            || open == b"<%";
-        // `${jndi:ldap://…}` (Log4Shell) and `${7*7}` are expressions; `${HOME}` is a
-        // shell variable, left to the command-injection detector.
-        let sev = if active {
-            severity::CRITICAL
-        } else {
-            severity::WARNING
-        };
-        if best.is_none_or(|h: Hit| sev > h.severity) {
-            best = hit(sev, "template-expression");
-        }
+/// The index after the blanks at `i`.
+fn skip_blank(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
     }
-    best
+    i
+}
+
+/// Where the call whose argument list (or template literal) opens at `open` ends,
+/// skipping quoted strings; `None` when it never closes. Linear in the value.
+fn call_end(b: &[u8], open: usize) -> Option<usize> {
+    match b.get(open) {
+        Some(b'`') => return memchr::memchr(b'`', &b[open + 1..]).map(|o| open + o + 2),
+        Some(b'(' | b'[') => {}
+        _ => return None,
+    }
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < b.len() {
+        match b[i] {
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    // `alert.bind(0)(1)`, `eval(x)(y)`: a further call continues it.
+                    let n = skip_blank(b, i + 1);
+                    if b.get(n) == Some(&b'(') {
+                        i = n;
+                        continue;
+                    }
+                    return Some(i + 1);
+                }
+            }
+            q @ (b'"' | b'\'' | b'`') => {
+                i = memchr::memchr(q, &b[i + 1..]).map(|o| i + 1 + o)?;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 // === CSS ===
+
+/// A CSS value as the CSS tokenizer reads it: `\28` and other hex escapes (one to
+/// six digits and an optional blank) become their character, `\x` becomes `x`, and
+/// comments disappear. One pass.
+fn css_unescape(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                let start = i + 1;
+                let mut j = start;
+                let mut cp: u32 = 0;
+                while j < b.len() && j - start < 6 && b[j].is_ascii_hexdigit() {
+                    cp = cp * 16 + char::from(b[j]).to_digit(16).unwrap_or(0);
+                    j += 1;
+                }
+                if j > start {
+                    let ch = char::from_u32(cp).unwrap_or('\u{FFFD}');
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    if matches!(b.get(j), Some(b' ' | b'\t' | b'\n')) {
+                        j += 1;
+                    }
+                    i = j;
+                } else if let Some(&c) = b.get(start) {
+                    if c != b'\n' {
+                        out.push(c);
+                    }
+                    i = start + 1;
+                } else {
+                    i = start;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = memchr::memmem::find(&b[i + 2..], b"*/").map_or(b.len(), |o| i + 2 + o + 2);
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
 
 /// Script through CSS: IE `expression(`, `-moz-binding`, `behavior:` and
 /// `url(javascript:…)` (the last is caught as a script URI).
@@ -716,4 +893,176 @@ fn css(b: &[u8]) -> Option<Hit> {
         return hit(severity::CRITICAL, "css-script");
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::decode;
+
+    fn sev(s: &str) -> u32 {
+        check(s).map_or(0, |h| h.severity)
+    }
+
+    /// The strongest verdict over the raw value and every decoded form, as the
+    /// pipeline judges it.
+    fn sev_decoded(s: &str) -> u32 {
+        std::iter::once(s.to_owned())
+            .chain(decode::variants(s, false))
+            .map(|f| sev(&f))
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn tags_and_case() {
+        for s in [
+            "<script>alert(1)</script>",
+            "<ScRiPt src=//evil.example/x.js></sCrIpT>",
+            "<SCRIPT>",
+            "</script><script>x()</script>",
+            "<iframe src=\"https://evil.example\">",
+            "<object data=x>",
+            "<embed src=x.swf>",
+        ] {
+            assert_eq!(sev(s), severity::CRITICAL, "{s}");
+        }
+    }
+
+    #[test]
+    fn svg_and_mathml() {
+        for s in [
+            "<svg onload=alert(1)>",
+            "<svg><animate onbegin=alert(1) attributeName=x dur=1s>",
+            "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+            "<svg><a xlink:href=\"javascript:alert(1)\"><text>x</text></a></svg>",
+            "<math href=\"javascript:alert(1)\">click</math>",
+        ] {
+            assert_eq!(sev(s), severity::CRITICAL, "{s}");
+        }
+    }
+
+    #[test]
+    fn event_handlers_with_odd_separators() {
+        for s in [
+            "<img src=x onerror=alert(1)>",
+            "<img/src=x/onerror=alert(1)>",
+            "<img src=x\tonerror\t=\talert(1)>",
+            "<img src=x\nonerror=alert(1)>",
+            "<body/onload=alert(1)>",
+            "<details open ontoggle=alert(1)>",
+            "<a onmouseover\x0c=alert(1)>x</a>",
+            "<div onpointerenter=x()>",
+            "\" onfocus=alert(1) autofocus x=\"",
+            "' onmouseover='alert(1)",
+            "\"/onclick=alert(1)//",
+        ] {
+            assert_eq!(sev(s), severity::CRITICAL, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn script_uris_with_entities_and_whitespace() {
+        for s in [
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
+            "<a href=\"jav&#x09;ascript:alert(1)\">x</a>",
+            "<a href=\"jav&#9;ascript:alert(1)\">x</a>",
+            "<a href=\"&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)\">x</a>",
+            "<a href=\"java&Tab;script:alert(1)\">x</a>",
+            "javascript://%0aalert(1)",
+            "<iframe src=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">",
+            "<a href=vbscript:msgbox(1)>x</a>",
+            "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+            "&lt;img src=x onerror=alert(1)&gt;",
+            "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e",
+            "＜script＞alert(1)＜/script＞",
+        ] {
+            assert_eq!(sev_decoded(s), severity::CRITICAL, "{s}");
+        }
+    }
+
+    #[test]
+    fn attribute_values_are_entity_decoded_and_prefixes_ignored() {
+        // Judged on the raw value alone: the tag reader itself decodes the
+        // attribute, as the browser's tokenizer does.
+        for s in [
+            "<a href=javascript&colon;alert&lpar;1&rpar;>x</a>",
+            "<a href=\"jAvAsCrIpT&colon;alert&lpar;1&rpar;\">X</a>",
+            "<IMG SRC=&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)>",
+            "<IMG SRC=&#x6A&#x61&#x76&#x61&#x73&#x63&#x72&#x69&#x70&#x74&#x3A&#x61>",
+            "<svg:svg onload=alert(1)>",
+            "<svg:script>alert(1)</svg:script>",
+        ] {
+            assert_eq!(sev(s), severity::CRITICAL, "{s}");
+        }
+        for s in [
+            "<a href=\"https://example.com/?a=1&amp;b=2\">link</a>",
+            "<a href=\"/search?q=javascript&amp;page=2\">results</a>",
+            "<xs:element name=\"x\"/>",
+        ] {
+            assert!(sev(s) < severity::CRITICAL, "{s}");
+        }
+    }
+
+    #[test]
+    fn style_attributes_are_read_as_css() {
+        for s in [
+            "<div style=\"width:expression(alert(1))\">",
+            "<x style=x:expression\\28write(1)\\29>",
+            "<p style=\"x:exp/**/ression(alert(1))\">",
+            "<div style=\"background:url(\\6a\\61 vascript:alert(1))\">",
+        ] {
+            assert_eq!(sev(s), severity::CRITICAL, "{s}");
+        }
+        for s in [
+            "<p style=\"color:red; font-family:'Open Sans'\">x</p>",
+            "<div style=\"background:url(/img/a.png)\">",
+            "<span style=\"content:'\\2014'\">",
+        ] {
+            assert!(sev(s) < severity::CRITICAL, "{s}");
+        }
+    }
+
+    #[test]
+    fn javascript_contexts() {
+        for s in [
+            "'-alert(1)-'",
+            "\";alert(1)//",
+            "alert(1)",
+            "confirm.call(null,1)",
+            "alert.apply(null, [1])",
+            "(alert)(1)",
+            "alert?.(document?.cookie)",
+            "eval(atob(\"YWxlcnQoKQ==\"))",
+            "document[\"cookie\"]",
+            "top['al'+'ert'](1)",
+            "\\\"autof<x>ocus o<x>nfocus=alert<x>(1)//",
+        ] {
+            assert_eq!(sev(s), severity::CRITICAL, "{s}");
+        }
+    }
+
+    #[test]
+    fn benign_look_alikes() {
+        for s in [
+            "<b>bold</b> and <i>italic</i>",
+            "<p>Hello</p><a href=\"https://example.com/page\">link</a>",
+            "<img src=\"https://example.com/cat.png\" alt=\"a cat\">",
+            "JavaScript: Basics of JavaScript Language",
+            "Learn javascript: the good parts",
+            "Please confirm (yes or no) by Friday",
+            "The alert level is high",
+            "x < 3 and y > 2",
+            "I <3 you",
+            "Use document.cookie carefully in your code",
+            "online shopping is on sale",
+            "Send me the data: a list of prices",
+            "one=1&two=2",
+            "math is fun",
+            "a<b>c",
+        ] {
+            assert!(sev(s) < severity::CRITICAL, "{s}: {:?}", check(s));
+        }
+    }
 }

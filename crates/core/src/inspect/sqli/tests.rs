@@ -107,3 +107,44 @@ fn pathological_inputs_are_linear() {
         let _ = detect(&s);
     }
 }
+
+#[test]
+fn mssql_batches_and_versioned_comments() {
+    for s in [
+        "3;/* a */ DECLARE @c varchar(255);/* b */SELECT @c='ping '+master.sys.fn_varbintohexstr(convert(varbinary,SYSTEM_USER));/*x*/ EXEC Master.dbo.xp_cmdshell @c",
+        "1; DECLARE @x nvarchar(4000); SET @x = 'sel'+'ect 1'; EXEC(@x)",
+        "'; declare @q int; exec master..xp_dirtree '//x/y'--",
+        "1 /*!50000union*/ /*!50000select*/ 1,2,3",
+        "/*!UNiOn*/ /*!SeLEct*/ ",
+        "/*!UNiOn*/ /*!SeLEct*/+",
+        "-1 /*!12345UNION SELECT*/ password FROM users",
+        "1'; exec sp_executesql N'select 1'--",
+    ] {
+        assert!(is_sqli(s), "missed: {s}");
+    }
+}
+
+#[test]
+fn prose_that_resembles_statements() {
+    for s in [
+        "exec noun",
+        "D'or 1st parfume",
+        "D'or+1st+parfume",
+        "declare your income",
+        "I declare @home that we won",
+        "10px or 2em",
+        "delete",
+        "update",
+        "drop",
+        "show",
+        "print",
+        "begin",
+        "call",
+    ] {
+        assert!(
+            detect(s).is_none(),
+            "false positive: {s} -> {:?}",
+            detect(s)
+        );
+    }
+}
