@@ -48,57 +48,24 @@ fn like_literal(text: &str) -> String {
 }
 
 impl Store {
-    /// Up to `limit` events matching `f`, newest first.
+    /// Up to `limit` events matching `f`, newest first. One fixed statement: each
+    /// filter is `(? IS NULL OR …)` with the value bound twice, so nothing of the
+    /// search ever becomes SQL text.
     pub async fn search_audit(&self, f: &AuditFilter, limit: i64) -> Result<Vec<Stored>> {
-        let mut sql = String::from(
-            "SELECT seq, at_ms, kind, outcome, actor, client_ip, target, details, prev_hash, hash \
-             FROM audit_events WHERE 1 = 1",
-        );
-        if f.kind.is_some() {
-            sql.push_str(" AND kind = ?");
-        }
-        if f.user.is_some() {
-            sql.push_str(" AND (actor = ? OR target = ?)");
-        }
-        if f.client_ip.is_some() {
-            sql.push_str(" AND client_ip = ?");
-        }
-        if f.since_ms.is_some() {
-            sql.push_str(" AND at_ms >= ?");
-        }
-        if f.until_ms.is_some() {
-            sql.push_str(" AND at_ms < ?");
-        }
-        if f.text.is_some() {
-            sql.push_str(" AND details LIKE ? ESCAPE '!'");
-        }
-        if f.before_seq.is_some() {
-            sql.push_str(" AND seq < ?");
-        }
-        sql.push_str(" ORDER BY seq DESC LIMIT ?");
-        let mut q = sqlx::query(&sql);
-        if let Some(k) = &f.kind {
-            q = q.bind(k.clone());
-        }
-        if let Some(u) = &f.user {
-            q = q.bind(u.clone()).bind(u.clone());
-        }
-        if let Some(ip) = &f.client_ip {
-            q = q.bind(ip.clone());
-        }
-        if let Some(s) = f.since_ms {
-            q = q.bind(s);
-        }
-        if let Some(u) = f.until_ms {
-            q = q.bind(u);
-        }
-        if let Some(t) = &f.text {
-            q = q.bind(like_literal(t));
-        }
-        if let Some(b) = f.before_seq {
-            q = q.bind(b);
-        }
-        let rows = q
+        let text = f.text.as_deref().map(like_literal);
+        let rows = sqlx::query(SEARCH_SQL)
+            .bind(f.kind.clone())
+            .bind(f.kind.clone())
+            .bind(f.user.clone())
+            .bind(f.user.clone())
+            .bind(f.user.clone())
+            .bind(f.client_ip.clone())
+            .bind(f.client_ip.clone())
+            .bind(f.since_ms.unwrap_or(i64::MIN))
+            .bind(f.until_ms.unwrap_or(i64::MAX))
+            .bind(text.clone())
+            .bind(text)
+            .bind(f.before_seq.unwrap_or(i64::MAX))
             .bind(limit.clamp(1, MAX_PAGE))
             .fetch_all(&self.pool)
             .await?;
@@ -115,42 +82,50 @@ impl Store {
         buckets: usize,
     ) -> Result<Vec<Vec<u64>>> {
         let mut counts = vec![vec![0u64; buckets]; kinds.len()];
-        if kinds.is_empty() || buckets == 0 || bucket_ms <= 0 {
+        if buckets == 0 || bucket_ms <= 0 {
             return Ok(counts);
         }
         // Integer division is spelled differently: `/` is exact on SQLite integers
         // but gives a decimal on MySQL.
-        let bucket = match self.backend {
-            Backend::Sqlite => "(at_ms - ?) / ?",
-            Backend::MySql => "(at_ms - ?) DIV ?",
+        let sql = match self.backend {
+            Backend::Sqlite => HISTOGRAM_SQLITE,
+            Backend::MySql => HISTOGRAM_MYSQL,
         };
-        let placeholders = vec!["?"; kinds.len()].join(", ");
-        let sql = format!(
-            "SELECT kind, {bucket} AS b, COUNT(*) FROM audit_events \
-             WHERE at_ms >= ? AND kind IN ({placeholders}) GROUP BY kind, b"
-        );
-        let mut q = sqlx::query(&sql)
-            .bind(since_ms)
-            .bind(bucket_ms)
-            .bind(since_ms);
-        for k in kinds {
-            q = q.bind((*k).to_owned());
-        }
-        for r in q.fetch_all(&self.pool).await? {
-            let kind: String = r.try_get(0)?;
-            let b: i64 = r.try_get(1)?;
-            let n: i64 = r.try_get(2)?;
-            let (Some(k), Ok(b)) = (kinds.iter().position(|x| *x == kind), usize::try_from(b))
-            else {
-                continue;
-            };
-            if let Some(slot) = counts[k].get_mut(b) {
-                *slot = u64::try_from(n).unwrap_or(0);
+        for (k, kind) in kinds.iter().enumerate() {
+            let rows = sqlx::query(sql)
+                .bind(since_ms)
+                .bind(bucket_ms)
+                .bind((*kind).to_owned())
+                .bind(since_ms)
+                .fetch_all(&self.pool)
+                .await?;
+            for r in rows {
+                let b: i64 = r.try_get(0)?;
+                let n: i64 = r.try_get(1)?;
+                if let Some(slot) = usize::try_from(b).ok().and_then(|b| counts[k].get_mut(b)) {
+                    *slot = u64::try_from(n).unwrap_or(0);
+                }
             }
         }
         Ok(counts)
     }
 }
+
+const SEARCH_SQL: &str = "SELECT seq, at_ms, kind, outcome, actor, client_ip, target, details, \
+     prev_hash, hash FROM audit_events \
+     WHERE (? IS NULL OR kind = ?) \
+     AND (? IS NULL OR actor = ? OR target = ?) \
+     AND (? IS NULL OR client_ip = ?) \
+     AND at_ms >= ? AND at_ms < ? \
+     AND (? IS NULL OR details LIKE ? ESCAPE '!') \
+     AND seq < ? \
+     ORDER BY seq DESC LIMIT ?";
+
+const HISTOGRAM_SQLITE: &str = "SELECT (at_ms - ?) / ? AS b, COUNT(*) FROM audit_events \
+     WHERE kind = ? AND at_ms >= ? GROUP BY b";
+
+const HISTOGRAM_MYSQL: &str = "SELECT (at_ms - ?) DIV ? AS b, COUNT(*) FROM audit_events \
+     WHERE kind = ? AND at_ms >= ? GROUP BY b";
 
 #[cfg(test)]
 mod tests {
