@@ -456,19 +456,10 @@ pub fn severity_of(a: &Advisory) -> Option<Severity> {
     a.severity.as_deref().and_then(|s| s.parse().ok())
 }
 
-/// Today's date from Unix seconds (UTC), without a calendar crate: the civil-from-days
-/// day-count arithmetic (400-year eras, years starting in March).
+/// Today's date from Unix seconds (UTC), as `YYYY-MM-DD`.
 pub fn date_of(unix: u64) -> String {
-    let days = (unix / 86_400) as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let days = i64::try_from(unix / 86_400).unwrap_or(i64::MAX);
+    let (y, m, d) = centinela_core::timefmt::civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
 }
 
@@ -483,13 +474,7 @@ pub fn unix_of_date(text: &str) -> Option<u64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
         return None;
     }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = centinela_core::timefmt::days_from_civil(y, m, day);
     u64::try_from(days).ok().map(|d| d * 86_400)
 }
 
