@@ -376,6 +376,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         accounts.clone(),
         Some(Arc::clone(&metrics)),
         &cfg.alerts.runbook_base_url,
+        &cfg.alerts.rules,
     );
     let gateway = Gateway::new(GatewayParts {
         auth: AuthHttp::new(accounts),

@@ -7,6 +7,7 @@
 //   ATTACKER_IP          the address the test's attacks claim (X-Forwarded-For)
 //   VICTIM_USER          an account with a live session, to revoke and disable
 //   HOSTILE_NAME         the display name (with markup) of another account
+//   RUNBOOK              the runbook path the configuration gives the alert rule
 //   CHROMIUM             the browser binary (default /usr/bin/chromium)
 import { chromium } from "playwright-core";
 import { createHmac } from "node:crypto";
@@ -22,6 +23,7 @@ const password = env("ADMIN_PASSWORD");
 const attacker = env("ATTACKER_IP");
 const victim = env("VICTIM_USER");
 const hostileName = env("HOSTILE_NAME");
+const runbook = env("RUNBOOK");
 
 function check(cond, what) {
   if (!cond) throw new Error(`check failed: ${what}`);
@@ -155,6 +157,8 @@ try {
   }
   check(row, "alert for the attacking address shown");
   check((await row.textContent()).includes(attacker), "alert names the address");
+  const href = await row.$eval("a", (a) => a.getAttribute("href"));
+  check(href.endsWith(runbook), `alert links the configured runbook, got ${href}`);
   const blocks = await page.textContent("#recent-blocks");
   check(blocks.includes(attacker), "latest blocks list the address");
   check(Number(await page.textContent("#stat-blocked")) >= attacks.length, "blocked counter");

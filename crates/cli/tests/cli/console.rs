@@ -50,7 +50,8 @@ async fn console_in_chromium() {
     // automatic block hits the attacker's address and not the browser's.
     let env = Env::with_extra(
         Db::Sqlite,
-        "[[alerts.rule]]\nname = \"blocked-requests-per-address\"\nthreshold = 4\n",
+        "[[alerts.rule]]\nname = \"blocked-requests-per-address\"\nthreshold = 4\n\
+         runbook = \"ops/runbooks/attack-in-progress.md\"\n",
     );
     env.add_server_keys("trusted_proxies = [\"127.0.0.1/32\"]\n");
     env.add_user("root-admin", PASSWORD, &["--role", "admin"]);
@@ -122,6 +123,7 @@ async fn console_in_chromium() {
         .env("ATTACKER_IP", ATTACKER)
         .env("VICTIM_USER", "paula")
         .env("HOSTILE_NAME", HOSTILE)
+        .env("RUNBOOK", "ops/runbooks/attack-in-progress.md")
         .env("CHROMIUM", chromium())
         .output()
         .expect("node runs (install nodejs)");

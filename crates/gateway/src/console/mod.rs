@@ -60,6 +60,8 @@ pub struct Console {
     accounts: Accounts,
     metrics: Option<Arc<Metrics>>,
     runbook_base: String,
+    /// Runbook path of each configured rule (a rule may name its own).
+    runbooks: HashMap<String, String>,
 }
 
 /// A signed-in administrator with a second factor.
@@ -194,13 +196,22 @@ const ALERT_STATES: [(&str, &str); 4] = [
 ];
 
 impl Console {
-    /// A console over the identity service's store and sessions; `runbook_base`
-    /// prefixes runbook links as in alert notifications.
-    pub fn new(accounts: Accounts, metrics: Option<Arc<Metrics>>, runbook_base: &str) -> Self {
+    /// A console over the identity service's store and sessions; alert rows link the
+    /// runbook of the configured rule, under `runbook_base` as in notifications.
+    pub fn new(
+        accounts: Accounts,
+        metrics: Option<Arc<Metrics>>,
+        runbook_base: &str,
+        rules: &[centinela_core::alerts::Rule],
+    ) -> Self {
         Self {
             accounts,
             metrics,
             runbook_base: runbook_base.trim_end_matches('/').to_owned(),
+            runbooks: rules
+                .iter()
+                .map(|r| (r.name.clone(), r.runbook.clone()))
+                .collect(),
         }
     }
 
@@ -350,7 +361,10 @@ impl Console {
                 runbook: format!(
                     "{}/{}",
                     self.runbook_base,
-                    centinela_core::alerts::Rule::default_runbook(&a.rule)
+                    self.runbooks.get(&a.rule).cloned().unwrap_or_else(|| {
+                        // An alert of a rule since removed from the configuration.
+                        centinela_core::alerts::Rule::default_runbook(&a.rule)
+                    })
                 ),
                 fired: rfc3339(a.fired_at),
                 id: a.id,
@@ -737,7 +751,7 @@ impl Console {
         };
         let action = fields.get("action").map_or("", String::as_str);
         let now = now_ms();
-        let (result, kind, name, done) = match action {
+        let (result, name, done) = match action {
             "disable" => {
                 if user.id == admin.identity.user_id {
                     return back("self");
@@ -746,23 +760,20 @@ impl Console {
                     Ok(()) => store.delete_user_sessions(&user.id).await.map(|_| ()),
                     Err(e) => Err(e),
                 };
-                (r, Kind::AdminAction, "user-disable", "disabled")
+                (r, "user-disable", "disabled")
             }
             "enable" => (
                 store.set_user_status(&user.id, UserStatus::Active).await,
-                Kind::AdminAction,
                 "user-enable",
                 "enabled",
             ),
             "unlock" => (
                 store.clear_throttle(&user_key(&user.username)).await,
-                Kind::AdminAction,
                 "user-unlock",
                 "unlocked",
             ),
             "revoke" => (
                 store.delete_user_sessions(&user.id).await.map(|_| ()),
-                Kind::AdminAction,
                 "user-revoke-sessions",
                 "revoked",
             ),
@@ -777,7 +788,7 @@ impl Console {
         if let Err(e) = result {
             return store_failed(&e);
         }
-        let e = Event::new(kind, "success", now)
+        let e = Event::new(Kind::AdminAction, "success", now)
             .client(client_ip)
             .target(&user.username)
             .detail("action", name)
