@@ -559,12 +559,11 @@ fn classify_word(w: &[u8], paren: bool) -> Tok {
                 | Kw::Exec
                 | Kw::Case
                 | Kw::As
-                | Kw::Modifier,
-            ) => return Tok::Kw(kw.unwrap_or(Kw::Literal)),
-            // `LIKE(…)` is a function in SQLite; `IN (…)` is a list.
-            Some(Kw::CmpWord) if u == b"IN" || !KNOWN_FUNCS.contains(&u) => {
-                return Tok::Kw(Kw::CmpWord)
-            }
+                | Kw::Modifier
+                | Kw::File
+                // `RLIKE (SELECT …)`, `IN (1,2)`: an operator before its operand.
+                | Kw::CmpWord,
+            ) if u != b"IF" => return Tok::Kw(kw.unwrap_or(Kw::Literal)),
             _ => {}
         }
         if matches!(u, b"AND" | b"OR" | b"XOR") {
@@ -595,7 +594,8 @@ fn keyword(u: &[u8]) -> Option<Kw> {
         b"INSERT" | b"UPDATE" | b"DELETE" | b"DROP" | b"CREATE" | b"ALTER" | b"SHUTDOWN"
         | b"TRUNCATE" | b"GRANT" | b"REVOKE" | b"WAITFOR" | b"CALL" | b"HANDLER" | b"RENAME"
         | b"SHOW" | b"DESCRIBE" | b"PREPARE" | b"DEALLOCATE" | b"COPY" | b"MERGE" | b"UPSERT"
-        | b"BEGIN" | b"GOTO" | b"PRINT" => Kw::Stmt,
+        | b"BEGIN" | b"GOTO" | b"PRINT" | b"LOAD" | b"USE" | b"IF" | b"WHILE" | b"OPEN"
+        | b"CLOSE" => Kw::Stmt,
         b"SET" => Kw::Set,
         b"FROM" | b"WHERE" | b"HAVING" | b"LIMIT" | b"OFFSET" | b"INTO" | b"PROCEDURE"
         | b"VALUES" | b"JOIN" | b"ON" | b"USING" | b"FETCH" | b"FOR" | b"WITH" => Kw::Clause,
@@ -900,6 +900,9 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
     // A statement keyword whose evidence waits for the next token (`; drop table`
     // counts, `; drop me a line` does not).
     let mut pending_stmt = false;
+    // The pending statement word is also everyday English (`open`, `use`, `if`…):
+    // a clause word after it (`open from 9`, `use with care`) proves nothing.
+    let mut pending_weak = false;
     // `EXEC` waits for its procedure: `exec master..xp_cmdshell`, `exec @sql` and
     // `exec('…')` count, `exec noun` (prose) does not.
     let mut pending_exec = false;
@@ -912,6 +915,17 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
     // input while an operand was owed).
     let mut syntax_error = false;
     let mut depth: i64 = 0;
+    // A binary operator seen, and whether the last code token is a literal the
+    // application closes: `x' = 'y` breaks out of the string and back in.
+    let mut saw_binary = false;
+    // Whether the last code token is a `'` literal left open for the application.
+    let mut reopened = false;
+    let mut saw_comma = false;
+    // The value ended on a comment that cuts the rest of the query (`1 --`, `1 /*`).
+    let mut cut_at_end = false;
+    // Whether the previous code token was the word `FOR` (`FOR UPDATE` is a lock
+    // clause, not a statement).
+    let mut prev_for = false;
 
     if q.is_some() {
         // The first token is the tail of the literal the value closes.
@@ -959,17 +973,21 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                 score += 1;
             }
         }
-        if pending_stmt {
+        if pending_stmt && !(tok == Tok::Word && stmt_modifier(&b[t.start..t.end])) {
             pending_stmt = false;
-            if matches!(
-                tok,
-                Tok::Kw(Kw::Target | Kw::Clause | Kw::File)
-                    | Tok::Var { .. }
-                    | Tok::Func { .. }
-                    | Tok::LParen
-                    | Tok::Star
-                    | Tok::Str { .. }
-            ) {
+            let clause = matches!(tok, Tok::Kw(Kw::Clause));
+            if !(clause && pending_weak)
+                && matches!(
+                    tok,
+                    Tok::Kw(Kw::Target | Kw::Clause | Kw::File | Kw::Declare | Kw::Stmt)
+                        | Tok::Var { .. }
+                        | Tok::Func { .. }
+                        | Tok::LParen
+                        | Tok::Star
+                        | Tok::Str { closed: true }
+                        | Tok::Semi
+                )
+            {
                 score += 4;
             }
         }
@@ -985,6 +1003,7 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                 }
                 let ends = t.end >= b.len();
                 if ends {
+                    cut_at_end = n > 0 && cutting_comment(b, &t);
                     if matches!(
                         st,
                         State::Operand
@@ -1007,11 +1026,21 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                 // A comment between code tokens is a classic keyword splitter.
                 if n > 0 {
                     score += 1;
+                    // `1 /*` opens a comment the application's tail falls into.
+                    if t.end >= b.len() && !b[t.start..t.end].ends_with(b"*/") {
+                        cut_at_end = true;
+                    }
                 }
                 continue;
             }
             _ => {}
         }
+        let tok = if prev_for && tok == Tok::Kw(Kw::Stmt) {
+            Tok::Kw(Kw::Target)
+        } else {
+            tok
+        };
+        prev_for = tok == Tok::Kw(Kw::Clause) && b[t.start..t.end].eq_ignore_ascii_case(b"FOR");
         let Some(next_state) = step(st, tok, prev, n == 0) else {
             broke = true;
             syntax_error = true;
@@ -1039,6 +1068,7 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                         pending_exec = true;
                     } else {
                         pending_stmt = true;
+                        pending_weak = weak_stmt(&b[t.start..t.end]);
                     }
                 } else {
                     score += 1;
@@ -1099,6 +1129,15 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
             Tok::LParen => depth += 1,
             _ => {}
         }
+        if matches!(
+            tok,
+            Tok::Cmp | Tok::Op { .. } | Tok::Star | Tok::Logic | Tok::Kw(Kw::CmpWord | Kw::Not)
+        ) && matches!(st, State::After | State::AfterAlias)
+        {
+            saw_binary = true;
+        }
+        reopened = tok == (Tok::Str { closed: false }) && b[t.start] == b'\'';
+        saw_comma |= tok == Tok::Comma;
         before_prev = prev;
         prev = tok;
         st = next_state;
@@ -1112,6 +1151,29 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
     }
     if pending_exec {
         score += 1;
+    }
+    if !broke && ctx == Context::Single && n >= 3 && saw_binary && reopened {
+        // `x' = 'y`, `'%'`: the value leaves the literal, applies an operator and
+        // reopens a literal for the application's closing quote. Only for `'`:
+        // `"` is also the inch sign and the quotation mark of prose (`36" X 48"`,
+        // `SMALL "&" SIGN`).
+        score += 2;
+    }
+    if !broke
+        && q.is_none()
+        && cut_at_end
+        && matches!(
+            prev,
+            Tok::Num { .. }
+                | Tok::Str { .. }
+                | Tok::Var { .. }
+                | Tok::RParen
+                | Tok::Kw(Kw::Literal)
+        )
+    {
+        // `1 --`, `(1 OR 1) --`, `1 /*`: a complete expression, then the rest of
+        // the query commented away. A bare list (`1,1--`) is weaker evidence.
+        score += if saw_comma { 1 } else { 2 };
     }
     // `/*!50000 … */`: MySQL's versioned comments exist to run code on some servers
     // and hide it from others; nothing else writes them.
@@ -1148,6 +1210,31 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
         score,
         fingerprint: fp[..fp_len].iter().map(|&c| char::from(c)).collect(),
     })
+}
+
+/// Statement words that are also common English, whose evidence needs more than a
+/// clause word after them.
+fn weak_stmt(w: &[u8]) -> bool {
+    const WEAK: &[&[u8]] = &[
+        b"OPEN", b"CLOSE", b"USE", b"IF", b"WHILE", b"BEGIN", b"PRINT", b"SHOW", b"CALL", b"GOTO",
+        b"LOAD",
+    ];
+    WEAK.iter().any(|m| w.eq_ignore_ascii_case(m))
+}
+
+/// Words that may sit between a statement keyword and what proves it one:
+/// `DELETE QUICK FROM`, `LOAD XML LOCAL INFILE`, `INSERT IGNORE INTO`.
+fn stmt_modifier(w: &[u8]) -> bool {
+    const MODS: &[&[u8]] = &[
+        b"QUICK",
+        b"IGNORE",
+        b"LOW_PRIORITY",
+        b"XML",
+        b"CONCURRENT",
+        b"DELAYED",
+        b"LOCAL",
+    ];
+    MODS.iter().any(|m| w.eq_ignore_ascii_case(m))
 }
 
 /// Tokens a fragment may end on while an operand is still owed.
@@ -1189,7 +1276,10 @@ fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
             _ => return None,
         },
         Stmt => match tok {
-            Tok::Kw(Kw::Select | Kw::Stmt | Kw::Set) | Tok::LParen => Operand,
+            // DDL/DML and T-SQL control flow each have their own syntax after the
+            // keyword: the walk stops judging grammar there and keeps the evidence.
+            Tok::Kw(Kw::Stmt) => Exec,
+            Tok::Kw(Kw::Select | Kw::Set) | Tok::LParen => Operand,
             Tok::Kw(Kw::Declare) => DeclVar,
             Tok::Kw(Kw::Exec) => Exec,
             Tok::Func { .. } => Operand,
@@ -1201,6 +1291,8 @@ fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
             Tok::Word => After,
             Tok::Func { .. } | Tok::LParen => Operand,
             Tok::Kw(Kw::Not) => Operand,
+            // `NOT LIKE`, `NOT IN`, `SOUNDS LIKE`.
+            Tok::Kw(Kw::CmpWord) if matches!(prev, Tok::Kw(Kw::Not | Kw::CmpWord)) => Operand,
             // Unary operators only; `/`, `&`, `|`… need a left operand.
             Tok::Op { unary: true } => Operand,
             // `SELECT *`, `COUNT(*)`, `t.*`.
@@ -1229,6 +1321,8 @@ fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
             // A value that starts a new clause: ` and 1=0 union…`, `union select…`.
             Tok::Logic if start => Operand,
             Tok::Kw(Kw::Union) if start => NeedSelect,
+            // A value that continues the query with a clause: `limit 0,1--`.
+            Tok::Kw(Kw::Clause) if start => Operand,
             Tok::Dot if matches!(prev, Tok::Dot) => Operand,
             _ => return None,
         },
@@ -1250,7 +1344,12 @@ fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
             {
                 Exec
             }
-            Tok::Kw(Kw::Stmt | Kw::Select)
+            Tok::Kw(Kw::Stmt)
+                if matches!(prev, Tok::Str { .. } | Tok::Num { .. } | Tok::RParen) =>
+            {
+                Exec
+            }
+            Tok::Kw(Kw::Select)
                 if matches!(prev, Tok::Str { .. } | Tok::Num { .. } | Tok::RParen) =>
             {
                 Operand

@@ -92,11 +92,59 @@ fn benign_look_alikes() {
     }
 }
 
-/// Known misses, kept visible: fix the grammar, then move them up.
 #[test]
-fn known_misses() {
-    // MySQL full-text `IN BOOLEAN MODE)` breakout (libinjection folds it).
-    assert!(!is_sqli("1' IN BOOLEAN MODE) RLIKE (SELECT 1)#"));
+fn short_breakouts_and_statement_syntax() {
+    for s in [
+        // Leaving the literal, an operator, reopening it for the closing quote.
+        "'%'",
+        "' = '",
+        "A' <> 'B",
+        "aa'LIKE'0",
+        "'NOT REGEXP'",
+        "A' SOUNDS LIKE 'B",
+        // A numeric expression, then the rest of the query commented away.
+        "1--",
+        "-1 --",
+        "1 /*",
+        " ( 'a' OR 1 )  --",
+        "limit 0,1--",
+        // Keyword operators before a parenthesis, lock clauses, statement bodies.
+        "1001 RLIKE (-1) UNION SELECT 1 FROM CREDIT_CARDS",
+        "1' IN BOOLEAN MODE) RLIKE (SELECT 1)#",
+        "1 into outfile ('asd')",
+        "1 AND 1 NOT LIKE 0",
+        "-1.for update union select table_name from information_schema.tables limit 1",
+        "1; delete quick from foo",
+        "1;load xml local infile \"foo\"",
+        "'begin declare @s varchar (8000);set @s = 1",
+        "x'; use master; exec xp_cmdshell 'dir'--",
+        "'; shutdown; ",
+    ] {
+        assert!(is_sqli(s), "missed: {s}");
+    }
+}
+
+#[test]
+fn quoted_symbols_and_lists_in_prose() {
+    for s in [
+        // `"` is the inch sign and the quotation mark.
+        "SMALL \"&\" SIGN",
+        "\"LIKE\" STAMP",
+        "36\"+X+48\"+FRAME",
+        "poem 'if'",
+        "1,1--",
+        "*/*",
+        "close the door; open from 9",
+        "use with care",
+        "if you want, call me",
+        "Chapter 1 -- intro",
+    ] {
+        assert!(
+            detect(s).is_none(),
+            "false positive: {s} -> {:?}",
+            detect(s)
+        );
+    }
 }
 
 #[test]
