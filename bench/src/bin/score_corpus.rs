@@ -140,7 +140,7 @@ impl Opts {
     fn miss(&mut self, what: &str, key: &str) {
         if self.shown < self.show && !is_validation(key.as_bytes()) {
             self.shown += 1;
-            println!("  miss[{what}]: {key}");
+            println!("  miss[{what}]: {}", key.escape_debug());
         }
     }
 }

@@ -61,8 +61,10 @@ pub enum Kw {
     Not,
     /// `NULL`, `TRUE`, `FALSE`, `CURRENT_USER`…
     Literal,
-    /// `CASE`, `WHEN`, `THEN`, `ELSE`, `END`.
+    /// `CASE`, `WHEN`, `THEN`, `ELSE`.
     Case,
+    /// `END` (of a `CASE` expression or a T-SQL block).
+    End,
     /// Modifiers allowed in operand position: `ALL`, `DISTINCT`, `BINARY`, `TOP`.
     Modifier,
     /// `AS`.
@@ -373,8 +375,9 @@ impl Iterator for Lexer<'_> {
             }
             b'=' | b'<' | b'>' | b'!' => {
                 let n = self.peek(1);
+                let n2 = self.peek(2);
                 self.pos += 1;
-                if c == b'<' && n == b'=' && self.peek(2) == b'>' {
+                if c == b'<' && n == b'=' && n2 == b'>' {
                     self.pos += 2;
                     Tok::Cmp
                 } else if n == b'=' || (c == b'<' && n == b'>') {
@@ -397,6 +400,11 @@ impl Iterator for Lexer<'_> {
                 } else {
                     Tok::Op { unary: false }
                 }
+            }
+            // PostgreSQL's cast operator: `1::text`.
+            b':' if self.peek(1) == b':' => {
+                self.pos += 2;
+                Tok::Op { unary: false }
             }
             b':' if self.peek(1) == b'=' => {
                 self.pos += 2;
@@ -561,6 +569,9 @@ fn classify_word(w: &[u8], paren: bool) -> Tok {
                 | Kw::As
                 | Kw::Modifier
                 | Kw::File
+                | Kw::By
+                | Kw::OrderGroup
+                | Kw::End
                 // `RLIKE (SELECT …)`, `IN (1,2)`: an operator before its operand.
                 | Kw::CmpWord,
             ) if u != b"IF" => return Tok::Kw(kw.unwrap_or(Kw::Literal)),
@@ -595,7 +606,7 @@ fn keyword(u: &[u8]) -> Option<Kw> {
         | b"TRUNCATE" | b"GRANT" | b"REVOKE" | b"WAITFOR" | b"CALL" | b"HANDLER" | b"RENAME"
         | b"SHOW" | b"DESCRIBE" | b"PREPARE" | b"DEALLOCATE" | b"COPY" | b"MERGE" | b"UPSERT"
         | b"BEGIN" | b"GOTO" | b"PRINT" | b"LOAD" | b"USE" | b"IF" | b"WHILE" | b"OPEN"
-        | b"CLOSE" => Kw::Stmt,
+        | b"CLOSE" | b"DO" => Kw::Stmt,
         b"SET" => Kw::Set,
         b"FROM" | b"WHERE" | b"HAVING" | b"LIMIT" | b"OFFSET" | b"INTO" | b"PROCEDURE"
         | b"VALUES" | b"JOIN" | b"ON" | b"USING" | b"FETCH" | b"FOR" | b"WITH" => Kw::Clause,
@@ -609,7 +620,8 @@ fn keyword(u: &[u8]) -> Option<Kw> {
         b"NULL" | b"TRUE" | b"FALSE" | b"CURRENT_USER" | b"CURRENT_DATE" | b"CURRENT_TIME"
         | b"CURRENT_TIMESTAMP" | b"SESSION_USER" | b"SYSTEM_USER" | b"LOCALTIME"
         | b"UTC_TIMESTAMP" | b"UNKNOWN" | b"DEFAULT" => Kw::Literal,
-        b"CASE" | b"WHEN" | b"THEN" | b"ELSE" | b"END" => Kw::Case,
+        b"CASE" | b"WHEN" | b"THEN" | b"ELSE" => Kw::Case,
+        b"END" => Kw::End,
         b"ALL"
         | b"DISTINCT"
         | b"DISTINCTROW"
@@ -926,6 +938,16 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
     // Whether the previous code token was the word `FOR` (`FOR UPDATE` is a lock
     // clause, not a statement).
     let mut prev_for = false;
+    // `CASE … WHEN … THEN` seen: an `END` closing it completes a CASE expression.
+    let mut case_parts = 0u8;
+    // `UNION` right after a value (`-1 union`, `'x' union`): the shape of a
+    // payload, unlike a value that starts with the word.
+    let mut union_after_value = false;
+    let mut pending_waitfor = false;
+    // Restarted the walk once at a `UNION`/`SELECT` after a short junk prefix.
+    let mut resynced = false;
+    // Every code token so far was a word or keyword.
+    let mut words_only = true;
 
     if q.is_some() {
         // The first token is the tail of the literal the value closes.
@@ -961,6 +983,13 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                 _ => false,
             };
             score += if procedure { 4 } else { 1 };
+        }
+        if pending_waitfor {
+            pending_waitfor = false;
+            let w = &b[t.start..t.end];
+            if w.eq_ignore_ascii_case(b"DELAY") || w.eq_ignore_ascii_case(b"TIME") {
+                score += 4;
+            }
         }
         if pending_logic
             && !matches!(
@@ -1041,14 +1070,66 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
             tok
         };
         prev_for = tok == Tok::Kw(Kw::Clause) && b[t.start..t.end].eq_ignore_ascii_case(b"FOR");
-        let Some(next_state) = step(st, tok, prev, n == 0) else {
-            broke = true;
-            syntax_error = true;
-            break;
+        let next_state = match step(st, tok, prev, n == 0) {
+            Some(s) => s,
+            // A short junk prefix before the payload proper (`-2 order select 1`,
+            // `REAL 1 union select`, `1::REAL union`): judge again from the
+            // keyword, once.
+            // Prose before the keyword (`Please select pair #1`) does not count.
+            None if !resynced
+                && n <= 4
+                && !words_only
+                && matches!(tok, Tok::Kw(Kw::Union | Kw::Select)) =>
+            {
+                resynced = true;
+                match step(State::Operand, tok, Tok::Other, true) {
+                    Some(s) => s,
+                    None => {
+                        broke = true;
+                        syntax_error = true;
+                        break;
+                    }
+                }
+            }
+            None => {
+                broke = true;
+                syntax_error = true;
+                break;
+            }
         };
         // Evidence.
         match tok {
-            Tok::Kw(Kw::Union) => score += 2,
+            Tok::Kw(Kw::Union) => {
+                score += 2;
+                if matches!(
+                    prev,
+                    Tok::Num { .. }
+                        | Tok::Str { closed: true }
+                        | Tok::RParen
+                        | Tok::Kw(Kw::Literal)
+                ) {
+                    union_after_value = true;
+                    score += 1;
+                }
+            }
+            Tok::Kw(Kw::Stmt) if b[t.start..t.end].eq_ignore_ascii_case(b"WAITFOR") => {
+                pending_waitfor = true;
+            }
+            Tok::Kw(Kw::Case) => {
+                let w = &b[t.start..t.end];
+                if w.eq_ignore_ascii_case(b"CASE") {
+                    case_parts = 1;
+                } else if case_parts > 0 && w.eq_ignore_ascii_case(b"THEN") {
+                    case_parts = 2;
+                }
+                if matches!(prev, Tok::LParen) {
+                    score += 1;
+                }
+            }
+            Tok::Kw(Kw::End) if case_parts == 2 => {
+                score += 3;
+                case_parts = 0;
+            }
             Tok::Kw(Kw::Select) => {
                 score += if matches!(prev, Tok::Kw(Kw::Union) | Tok::Kw(Kw::Modifier)) {
                     union_select |= matches!(prev, Tok::Kw(Kw::Union))
@@ -1059,6 +1140,10 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                 };
                 if matches!(prev, Tok::Semi) {
                     score += 2;
+                }
+                // A subquery inside an expression: `1 - ANY(SELECT …)`.
+                if matches!(prev, Tok::LParen) && n > 1 {
+                    score += 1;
                 }
                 saw_select = true;
             }
@@ -1095,7 +1180,6 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
             Tok::Kw(Kw::By) => score += 2,
             Tok::Num { .. } if matches!(prev, Tok::Kw(Kw::By)) => score += 1,
             Tok::Kw(Kw::File) => score += 3,
-            Tok::Kw(Kw::Case) if matches!(prev, Tok::LParen) => score += 1,
             Tok::Func { risky: true, .. } => score += 4,
             Tok::Func { known: true, .. } => score += 2,
             Tok::Var { sys: true } => score += 2,
@@ -1106,6 +1190,16 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                 // `' OR …` straight after closing the literal.
                 pending_logic = n == 1 && q.is_some();
                 after_logic = 1;
+            }
+            // `1 OR 1`, `x OR TRUE`: a tautology without a comparison.
+            Tok::Num { .. } | Tok::Kw(Kw::Literal)
+                if prev == Tok::Logic
+                    && matches!(
+                        before_prev,
+                        Tok::Num { .. } | Tok::Kw(Kw::Literal) | Tok::Str { closed: true }
+                    ) =>
+            {
+                score += 1;
             }
             Tok::Cmp | Tok::Kw(Kw::CmpWord) => {
                 if cmp_points < 2 {
@@ -1137,6 +1231,7 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
             saw_binary = true;
         }
         reopened = tok == (Tok::Str { closed: false }) && b[t.start] == b'\'';
+        words_only &= matches!(tok, Tok::Word | Tok::Kw(_));
         saw_comma |= tok == Tok::Comma;
         before_prev = prev;
         prev = tok;
@@ -1198,7 +1293,8 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
         broke = true;
     }
     let ok = if broke {
-        (n >= LONG_PREFIX || (union_select && !syntax_error)) && score >= PREFIX_THRESHOLD
+        (n >= LONG_PREFIX || (union_select && (!syntax_error || union_after_value)))
+            && score >= PREFIX_THRESHOLD
     } else {
         score >= THRESHOLD
     };
@@ -1217,7 +1313,7 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
 fn weak_stmt(w: &[u8]) -> bool {
     const WEAK: &[&[u8]] = &[
         b"OPEN", b"CLOSE", b"USE", b"IF", b"WHILE", b"BEGIN", b"PRINT", b"SHOW", b"CALL", b"GOTO",
-        b"LOAD",
+        b"LOAD", b"DO",
     ];
     WEAK.iter().any(|m| w.eq_ignore_ascii_case(m))
 }
@@ -1321,6 +1417,8 @@ fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
             // A value that starts a new clause: ` and 1=0 union…`, `union select…`.
             Tok::Logic if start => Operand,
             Tok::Kw(Kw::Union) if start => NeedSelect,
+            // `1- union(select …)`, `-union (select …)`.
+            Tok::Kw(Kw::Union) if prev == (Tok::Op { unary: true }) => NeedSelect,
             // A value that continues the query with a clause: `limit 0,1--`.
             Tok::Kw(Kw::Clause) if start => Operand,
             Tok::Dot if matches!(prev, Tok::Dot) => Operand,
@@ -1335,9 +1433,11 @@ fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
             Tok::Kw(Kw::Union) => NeedSelect,
             Tok::Kw(Kw::Clause | Kw::Case | Kw::Set) => Operand,
             Tok::Kw(Kw::OrderGroup) => NeedBy,
-            Tok::Kw(Kw::Order | Kw::Target | Kw::Literal | Kw::File) => After,
+            Tok::Kw(Kw::Order | Kw::Target | Kw::Literal | Kw::File | Kw::End) => After,
             Tok::Kw(Kw::Modifier | Kw::As) => Operand,
             Tok::Semi => Stmt,
+            // `WAITFOR DELAY` needs no separator in MSSQL.
+            Tok::Kw(Kw::Stmt) if prev == Tok::Word => Exec,
             // MSSQL runs statements back to back without `;` after a literal.
             Tok::Kw(Kw::Exec)
                 if matches!(prev, Tok::Str { .. } | Tok::Num { .. } | Tok::RParen) =>

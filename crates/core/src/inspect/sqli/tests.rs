@@ -119,6 +119,15 @@ fn short_breakouts_and_statement_syntax() {
         "'begin declare @s varchar (8000);set @s = 1",
         "x'; use master; exec xp_cmdshell 'dir'--",
         "'; shutdown; ",
+        "'<=>'",
+        "(1) group by (1) union select 1--",
+        "case when 2 then 3 end",
+        "id having (1 or 1)",
+        "1 - ANY(SELECT 1,2)",
+        "-2 order select 1/*",
+        "1- union(select table_name from information_schema.tables limit 1,1)",
+        "FOO WAITFOR DELAY '0:0:5'--",
+        "-97 union select null version()--",
     ] {
         assert!(is_sqli(s), "missed: {s}");
     }
@@ -138,6 +147,9 @@ fn quoted_symbols_and_lists_in_prose() {
         "use with care",
         "if you want, call me",
         "Chapter 1 -- intro",
+        "Please select pair #1",
+        "1 or 2 people",
+        "in case when you arrive then call",
     ] {
         assert!(
             detect(s).is_none(),
