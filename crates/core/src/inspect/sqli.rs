@@ -156,13 +156,47 @@ pub fn detect(input: &str) -> Option<SqliMatch> {
                 continue;
             }
         }
-        if let Some(m) = judge(b, ctx) {
+        if let Some(m) = judge(b, ctx, 0) {
             if best.as_ref().is_none_or(|x| m.score > x.score) {
                 best = Some(m);
             }
         }
     }
+    if best.is_none() {
+        best = resume_at_keywords(b);
+    }
     best
+}
+
+/// Words a payload proper starts with, searched for when the value as a whole
+/// does not read as SQL: junk before the payload (`9999' (select …`,
+/// `-1--\n (union( select …`, `'x' … ; DECLARE …`) breaks the walk from the
+/// first byte.
+const RESUME_WORDS: &[&str] = &["union", "select", "declare", "exec"];
+
+/// How many keyword positions are tried per value.
+const MAX_RESUMES: usize = 4;
+
+/// Judges the value again from each of its first few [`RESUME_WORDS`], as bare
+/// code, with a higher bar ([`judge`] with `resume_from > 0`).
+fn resume_at_keywords(b: &[u8]) -> Option<SqliMatch> {
+    static WORDS: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                .build(RESUME_WORDS)
+                .ok()
+        });
+    let ac = WORDS.as_ref()?;
+    ac.find_iter(b)
+        .filter(|m| {
+            m.start() > 0
+                && !is_word_byte(b[m.start() - 1])
+                && b.get(m.end()).is_none_or(|&c| !is_word_byte(c))
+        })
+        .take(MAX_RESUMES)
+        .find_map(|m| judge(b, Context::Bare, m.start()))
 }
 
 /// Convenience: whether [`detect`] finds anything.
@@ -208,6 +242,13 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// A lexer for `b` that starts reading code at byte `pos`.
+    pub fn at(b: &'a [u8], pos: usize) -> Self {
+        let mut l = Self::new(b, None);
+        l.pos = pos.min(b.len());
+        l
+    }
+
     fn peek(&self, off: usize) -> u8 {
         self.b.get(self.pos + off).copied().unwrap_or(0)
     }
@@ -242,7 +283,10 @@ impl<'a> Lexer<'a> {
     fn skip_ws(&mut self) {
         loop {
             let c = self.peek(0);
-            if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            // NUL too: no text has it, and `1\0UNION\0SELECT` is an evasion.
+            if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0)
+                && self.pos < self.b.len()
+            {
                 self.pos += 1;
             } else if c == 0xC2 && self.peek(1) == 0xA0 {
                 // MySQL treats a no-break space as whitespace; evasion lists use it.
@@ -887,13 +931,22 @@ fn cutting_comment(b: &[u8], t: &Token) -> bool {
 
 /// Walks one context and returns a match when the stream is plausible SQL with
 /// enough evidence.
-fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
+///
+/// With `resume_from > 0` the walk starts there (a keyword inside the value, see
+/// [`resume_at_keywords`]) and must clear a higher bar: skipping a prefix is a
+/// second chance, and prose that mentions SQL words gets it too.
+fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
     let q = match ctx {
         Context::Bare => None,
         Context::Single => Some(b'\''),
         Context::Double => Some(b'"'),
     };
-    let mut lex = Lexer::new(b, q);
+    let mut lex = if resume_from > 0 {
+        Lexer::at(b, resume_from)
+    } else {
+        Lexer::new(b, q)
+    };
+    let bar = u32::from(resume_from > 0) * 2;
     let mut st = State::Operand;
     let mut score: u32 = 0;
     let mut cmp_points = 0u32;
@@ -1022,6 +1075,11 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
         }
         match tok {
             Tok::LineComment => {
+                // `'--sp_password`: MSSQL leaves statements that mention the
+                // procedure out of its trace log.
+                if memchr::memmem::find(&b[t.start..t.end], b"sp_password").is_some() {
+                    score += 3;
+                }
                 if n > 0 {
                     score += 1;
                     // `admin'--` / `admin'#`: cutting the query right after the
@@ -1042,7 +1100,7 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                             | State::DeclVar
                             | State::DeclType
                     ) && n > 0
-                        && !ends_ok(prev)
+                        && !ends_ok(prev, saw_select)
                     {
                         broke = true;
                     }
@@ -1066,6 +1124,16 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
         }
         let tok = if prev_for && tok == Tok::Kw(Kw::Stmt) {
             Tok::Kw(Kw::Target)
+        } else if tok == Tok::Kw(Kw::CmpWord)
+            && matches!(st, State::Operand)
+            && !matches!(prev, Tok::Kw(Kw::Not | Kw::CmpWord))
+            && next_is_paren(b, t.end)
+        {
+            // `SELECT like('a', x)`: SQLite's LIKE() function where an operand goes.
+            Tok::Func {
+                known: true,
+                risky: false,
+            }
         } else {
             tok
         };
@@ -1181,6 +1249,8 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
             Tok::Num { .. } if matches!(prev, Tok::Kw(Kw::By)) => score += 1,
             Tok::Kw(Kw::File) => score += 3,
             Tok::Func { risky: true, .. } => score += 4,
+            // MSSQL's system procedures by name, called without parentheses.
+            Tok::Word if system_procedure(&b[t.start..t.end]) => score += 4,
             Tok::Func { known: true, .. } => score += 2,
             Tok::Var { sys: true } => score += 2,
             Tok::Var { sys: false } => score += 1,
@@ -1288,15 +1358,15 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
                 | State::DeclType
         )
         && n > 0
-        && !ends_ok(prev)
+        && !ends_ok(prev, saw_select)
     {
         broke = true;
     }
     let ok = if broke {
         (n >= LONG_PREFIX || (union_select && (!syntax_error || union_after_value)))
-            && score >= PREFIX_THRESHOLD
+            && score >= PREFIX_THRESHOLD + bar / 2
     } else {
-        score >= THRESHOLD
+        score >= THRESHOLD + bar
     };
     if !ok {
         return None;
@@ -1306,6 +1376,23 @@ fn judge(b: &[u8], ctx: Context) -> Option<SqliMatch> {
         score,
         fingerprint: fp[..fp_len].iter().map(|&c| char::from(c)).collect(),
     })
+}
+
+/// `xp_cmdshell`, `sp_oacreate`…: MSSQL extended and system procedures.
+fn system_procedure(w: &[u8]) -> bool {
+    w.len() > 5
+        && (w[..3].eq_ignore_ascii_case(b"xp_") || w[..3].eq_ignore_ascii_case(b"sp_"))
+        && w[3..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+/// Whether the next non-blank byte at or after `from` is `(`.
+fn next_is_paren(b: &[u8], from: usize) -> bool {
+    b[from.min(b.len())..]
+        .iter()
+        .find(|c| !c.is_ascii_whitespace())
+        == Some(&b'(')
 }
 
 /// Statement words that are also common English, whose evidence needs more than a
@@ -1334,11 +1421,12 @@ fn stmt_modifier(w: &[u8]) -> bool {
 }
 
 /// Tokens a fragment may end on while an operand is still owed.
-fn ends_ok(prev: Tok) -> bool {
+/// After a `SELECT`, a clause keyword too: `select 'foo' from bar where`.
+fn ends_ok(prev: Tok, saw_select: bool) -> bool {
     matches!(
         prev,
         Tok::Semi | Tok::Kw(Kw::Select | Kw::Union | Kw::By | Kw::Stmt | Kw::Exec)
-    )
+    ) || (saw_select && prev == Tok::Kw(Kw::Clause))
 }
 
 /// The grammar: which token may follow in which state. `None` is a syntax error.

@@ -128,6 +128,14 @@ fn short_breakouts_and_statement_syntax() {
         "1- union(select table_name from information_schema.tables limit 1,1)",
         "FOO WAITFOR DELAY '0:0:5'--",
         "-97 union select null version()--",
+        // Junk before the payload proper: judged again from the keyword.
+        "9999' (select count(*) from sysusers as sys1,sysusers as sys2,sysusers as sys3) '9999",
+        "-1--\n (union( select id from users limit 1,1))",
+        "(select like('abcdefg',upper(hex(randomblob(150000000)))))",
+        "select 'foo' from bar where",
+        "1\0UNION\0SELECT\02--",
+        "1; EXECUTE AS LOGIN 'root'; GO xp_cmdshell 'whoami.exe' ; REVERT ;",
+        "1'--sp_password",
     ] {
         assert!(is_sqli(s), "missed: {s}");
     }
@@ -150,6 +158,9 @@ fn quoted_symbols_and_lists_in_prose() {
         "Please select pair #1",
         "1 or 2 people",
         "in case when you arrive then call",
+        "We will select from the menu",
+        "Check the union; select a plan",
+        "Please execute the plan",
     ] {
         assert!(
             detect(s).is_none(),
