@@ -133,7 +133,7 @@ fn short_breakouts_and_statement_syntax() {
         "-1--\n (union( select id from users limit 1,1))",
         "(select like('abcdefg',upper(hex(randomblob(150000000)))))",
         "select 'foo' from bar where",
-        "1\0UNION\0SELECT\02--",
+        "1\0UNION\0SELECT\x002--",
         "1; EXECUTE AS LOGIN 'root'; GO xp_cmdshell 'whoami.exe' ; REVERT ;",
         "1'--sp_password",
     ] {
