@@ -247,6 +247,25 @@ fn tags(b: &[u8]) -> Option<Hit> {
             // `<![CDATA[` hides markup from filters but not from XML-aware browsers.
             best = hit(severity::WARNING, "cdata-in-value");
         }
+        if !closing {
+            if let Some(h) = markup_declaration(&b[j..]) {
+                return Some(h);
+            }
+        }
+        if closing && b.get(j) == Some(&b'/') {
+            // `<// style=…>`: a bogus tag opener some parsers still read attributes
+            // from.
+            while b.get(j) == Some(&b'/') {
+                j += 1;
+            }
+            match attributes(b, j) {
+                (Some(h), _) => return Some(h),
+                (None, end) => {
+                    i = end.max(lt + 1);
+                    continue;
+                }
+            }
+        }
         if !b.get(j).is_some_and(u8::is_ascii_alphabetic) {
             i = lt + 1;
             continue;
@@ -259,7 +278,14 @@ fn tags(b: &[u8]) -> Option<Hit> {
         // `<svg:svg>`: a namespace prefix does not change what an XML-aware parser
         // makes of the element, so the local name is judged.
         let name = match memchr::memchr(b':', full_name) {
-            Some(c) if c + 1 < full_name.len() => &full_name[c + 1..],
+            Some(c) if c + 1 < full_name.len() => {
+                // Any element in the SVG or MathML namespace can carry script.
+                let prefix = &full_name[..c];
+                if prefix.eq_ignore_ascii_case(b"svg") || prefix.eq_ignore_ascii_case(b"math") {
+                    return hit(severity::CRITICAL, "dangerous-tag");
+                }
+                &full_name[c + 1..]
+            }
             _ => full_name,
         };
         if DANGEROUS_TAGS
@@ -317,6 +343,14 @@ fn attributes(b: &[u8], mut j: usize) -> (Option<Hit>, usize) {
         if name.len() > 2 && name[..2].eq_ignore_ascii_case(b"on") {
             return (hit(severity::CRITICAL, "event-handler"), j);
         }
+        if ACTIVE_ATTRS.iter().any(|a| name.eq_ignore_ascii_case(a))
+            || ends_with_ci(name, b":event")
+            || ends_with_ci(name, b":handler")
+        {
+            // IE data binding (`datasrc`/`datafld`/`dataformatas="html"`) and XML
+            // Events (`ev:event`/`ev:handler`) bind markup or script to the element.
+            return (hit(severity::CRITICAL, "active-attribute"), j);
+        }
         while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\n' | b'\r' | 0x0c) {
             j += 1;
         }
@@ -342,6 +376,12 @@ fn attributes(b: &[u8], mut j: usize) -> (Option<Hit>, usize) {
         };
         let raw_value = &b[vs..ve];
         let lname = name.to_ascii_lowercase();
+        if lname == b"xmlns" && starts_with_ci(raw_value, b"x-schema:") {
+            return (hit(severity::CRITICAL, "active-attribute"), next);
+        }
+        if lname == b"style" && css_injection(raw_value) {
+            return (hit(severity::CRITICAL, "style-injection"), next);
+        }
         if URL_ATTRS.iter().any(|a| lname == a.as_bytes()) {
             // The HTML tokenizer decodes character references in attribute values
             // before the URL is used: `href="javascript&colon;…"` and
@@ -354,8 +394,15 @@ fn attributes(b: &[u8], mut j: usize) -> (Option<Hit>, usize) {
                 None
             };
             let value: &[u8] = decoded.as_deref().unwrap_or(raw_value);
-            if script_uri(value, true).is_some() {
+            if script_uri(value, true).is_some()
+                || (lname != b"style" && starts_with_ci(value, b"javascript"))
+            {
                 return (hit(severity::CRITICAL, "script-uri-attribute"), next);
+            }
+            if lname != b"style" && entity_spelled(raw_value) {
+                // `src=&#0000106&#0000097…`: a URL spelled in character references
+                // is hiding from filters; no page writes one.
+                return (hit(severity::CRITICAL, "entity-encoded-url"), next);
             }
             if lname == b"style" {
                 // CSS has escapes and comments of its own (`expression\28…`,
@@ -882,6 +929,132 @@ fn css_unescape(b: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Attributes that bind content or behaviour to an element in old IE.
+const ACTIVE_ATTRS: &[&[u8]] = &[b"datasrc", b"datafld", b"dataformatas"];
+
+fn starts_with_ci(b: &[u8], p: &[u8]) -> bool {
+    b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p)
+}
+
+fn ends_with_ci(b: &[u8], p: &[u8]) -> bool {
+    b.len() >= p.len() && b[b.len() - p.len()..].eq_ignore_ascii_case(p)
+}
+
+/// `<!DOCTYPE x[<!ENTITY …`, `<!ENTITY`, `<?import …>`, `<?xml-stylesheet …>`
+/// right after a `<`: declarations and processing instructions that make an
+/// XML-aware browser fetch entities, behaviours or style sheets.
+fn markup_declaration(b: &[u8]) -> Option<Hit> {
+    if starts_with_ci(b, b"!entity") {
+        return hit(severity::CRITICAL, "markup-declaration");
+    }
+    if starts_with_ci(b, b"!doctype") {
+        let decl = &b[..b.len().min(256)];
+        if memchr::memchr(b'[', decl).is_some() && find_ci(decl, b"<!entity") {
+            return hit(severity::CRITICAL, "markup-declaration");
+        }
+    }
+    if starts_with_ci(b, b"?import") || starts_with_ci(b, b"?xml-stylesheet") {
+        return hit(severity::CRITICAL, "markup-declaration");
+    }
+    None
+}
+
+/// Whether a URL attribute value is mostly numeric character references
+/// (three or more in a row at the start).
+fn entity_spelled(v: &[u8]) -> bool {
+    let mut i = 0;
+    let mut refs = 0;
+    while v.get(i) == Some(&b'&') && v.get(i + 1) == Some(&b'#') {
+        let mut j = i + 2;
+        if matches!(v.get(j), Some(b'x' | b'X')) {
+            j += 1;
+        }
+        let digits = j;
+        while v.get(j).is_some_and(u8::is_ascii_hexdigit) {
+            j += 1;
+        }
+        if j == digits {
+            break;
+        }
+        if v.get(j) == Some(&b';') {
+            j += 1;
+        }
+        refs += 1;
+        i = j;
+    }
+    refs >= 3
+}
+
+/// A style attribute that breaks out of the declaration it appears to hold, the
+/// way CSS-injection vectors do: a string or `url(` that swallows `;` and starts
+/// another declaration, rule braces, character references and control-character
+/// escapes, comments, and IE's `binding`. Inline styles that editors write
+/// (`color:red; font-family:'Open Sans'`, `background:url(/a.png)`,
+/// `content:'\2014'`) have none of these.
+fn css_injection(v: &[u8]) -> bool {
+    if v.iter()
+        .any(|&c| matches!(c, b'{' | b'}' | b'[' | b']' | b'<' | b'>' | 0..=0x1f))
+    {
+        return true;
+    }
+    if memchr::memmem::find(v, b"&#").is_some() || memchr::memmem::find(v, b"/*").is_some() {
+        return true;
+    }
+    if find_ci(v, b"binding") {
+        return true;
+    }
+    // `\K`, `\0\bla`: escapes of characters that need none, or of NUL.
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'\\', &v[i..]) {
+        let p = i + off;
+        match v.get(p + 1) {
+            Some(c) if c.is_ascii_hexdigit() => {
+                let digits = v[p + 1..]
+                    .iter()
+                    .take(6)
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .fold(0u32, |n, &c| {
+                        n * 16 + char::from(c).to_digit(16).unwrap_or(0)
+                    });
+                if digits < 0x20 || digits == 0x3c || digits == 0x3e || digits == 0x22 {
+                    return true;
+                }
+            }
+            Some(b'\'' | b'"' | b'\\') => {}
+            None => break,
+            Some(_) => return true,
+        }
+        i = p + 2;
+    }
+    // A `url(…)` whose unquoted body holds `;` or a blank runs into the next
+    // declaration; one whose quoted body does is the same trick.
+    let mut i = 0;
+    while let Some(off) = memchr::memmem::find(&v[i..], b"url(") {
+        let open = i + off + 4;
+        let body_end = memchr::memchr(b')', &v[open..]).map_or(v.len(), |o| open + o);
+        let body = &v[open..body_end];
+        if body
+            .iter()
+            .any(|&c| matches!(c, b';' | b' ' | b'%' | b'#' | b'('))
+        {
+            return true;
+        }
+        i = open;
+    }
+    // A quoted string that holds a `;` and a `:`, i.e. a declaration.
+    for q in [b'\'', b'"'] {
+        let mut parts = v.split(|&c| c == q);
+        let _outside = parts.next();
+        while let Some(inside) = parts.next() {
+            if memchr::memchr(b';', inside).is_some() && memchr::memchr(b':', inside).is_some() {
+                return true;
+            }
+            let _outside = parts.next();
+        }
+    }
+    false
+}
+
 /// Script through CSS: IE `expression(`, `-moz-binding`, `behavior:` and
 /// `url(javascript:…)` (the last is caught as a script URI).
 fn css(b: &[u8]) -> Option<Hit> {
@@ -1019,6 +1192,42 @@ mod tests {
             "<p style=\"color:red; font-family:'Open Sans'\">x</p>",
             "<div style=\"background:url(/img/a.png)\">",
             "<span style=\"content:'\\2014'\">",
+            "<span style=\"color:blue\\\">",
+            "<span style=\\",
+        ] {
+            assert!(sev(s) < severity::CRITICAL, "{s}");
+        }
+    }
+
+    #[test]
+    fn css_injection_and_legacy_vectors() {
+        for s in [
+            // Declarations smuggled inside strings and url(), braces, references.
+            "<div style=\"font-family:'foo[a];color:red;';\">XXX</div>",
+            "<div style=\"background:url(/f#[a]oo/;color:red/*/foo.jpg);\">X</div>",
+            "<div style=\"font-family:foo}color=red;\">XXX</div>",
+            "<div style=\"font-family:'foo&#10;;color:red;';\">KCF",
+            "<div style=\"binding: url(http://x/kcf.html));\">",
+            "<A STYLE='no\\KCF:noKCF(\"*//*\");'>",
+            "<// style=x:expression\\28write(1)\\29>",
+            // IE data binding, XML events, behaviours and entities.
+            "<SPAN DATASRC=#I DATAFLD=C DATAFORMATAS=HTML></SPAN>",
+            "<x xmlns:ev=\"http://www.w3.org/2001/xml-events\" ev:event=\"load\" ev:handler=\"t.evt#x\"/>",
+            "<img xmlns=\"x-schema:test.xdr\"/>",
+            "<?import namespace=\"t\" implementation=\"#default#time2\">",
+            "<?xml-stylesheet type=\"text/xsl\" href=\"#\"?>",
+            "<!DOCTYPE x[<!ENTITY x SYSTEM \"http://x/test.xxe\">]><y>&x;</y>",
+            "<svg:mast id=\"foo\">",
+            "<a href=\"javascript#alert(1);\">",
+            "<img src=&#0000106&#0000097&#0000118&#0000097 &#0000115>",
+        ] {
+            assert_eq!(sev(s), severity::CRITICAL, "{s}");
+        }
+        for s in [
+            "<a href=\"https://example.com/#top\">top</a>",
+            "<img src=\"/a.png\" alt=\"&#169; 2026\">",
+            "<p data-id=\"7\">x</p>",
+            "<!DOCTYPE html>",
         ] {
             assert!(sev(s) < severity::CRITICAL, "{s}");
         }
