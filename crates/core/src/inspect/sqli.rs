@@ -311,6 +311,10 @@ impl<'a> Lexer<'a> {
     fn word_end(&self, from: usize) -> usize {
         let mut i = from;
         while i < self.b.len() && is_word_byte(self.b[i]) {
+            // A no-break space separates words (see `skip_ws`).
+            if self.b[i] == 0xC2 && self.b.get(i + 1) == Some(&0xA0) {
+                break;
+            }
             i += 1;
         }
         i
@@ -359,6 +363,11 @@ impl Iterator for Lexer<'_> {
             b'\'' | b'"' => {
                 self.pos += 1;
                 self.string(c)
+            }
+            // MSSQL's `[information_schema].[tables]`: a bracketed name.
+            b'[' if bracket_name(&b[start + 1..]).is_some() => {
+                self.pos = start + 1 + bracket_name(&b[start + 1..]).unwrap_or(0) + 1;
+                Tok::Word
             }
             b'`' => {
                 self.pos = match memchr::memchr(b'`', &b[start + 1..]) {
@@ -542,8 +551,8 @@ impl Lexer<'_> {
         // Letters glued to digits: MySQL reads `1st` or `10px` as one identifier, but
         // `1union`/`1and` as a number and a keyword (a classic evasion of word
         // boundaries).
-        if i < b.len() && is_word_byte(b[i]) {
-            let end = self.word_end(i);
+        let end = self.word_end(i);
+        if end > i {
             if classify_word(&b[i..end], false) == Tok::Word {
                 self.pos = end;
                 return Tok::Word;
@@ -552,6 +561,16 @@ impl Lexer<'_> {
         self.pos = i;
         Tok::Num { hex: false }
     }
+}
+
+/// The length of a `[name]` body (up to its `]`), when it is a plain identifier.
+fn bracket_name(b: &[u8]) -> Option<usize> {
+    let end = b.iter().take(129).position(|&c| c == b']')?;
+    (end > 0
+        && b[..end]
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'$' | b' ' | b'#' | b'@')))
+    .then_some(end)
 }
 
 fn line_end(b: &[u8], from: usize) -> usize {
@@ -657,7 +676,7 @@ fn keyword(u: &[u8]) -> Option<Kw> {
         b"ORDER" | b"GROUP" => Kw::OrderGroup,
         b"BY" => Kw::By,
         b"LIKE" | b"RLIKE" | b"REGEXP" | b"IN" | b"IS" | b"BETWEEN" | b"DIV" | b"MOD"
-        | b"SOUNDS" | b"COLLATE" | b"ESCAPE" | b"ILIKE" | b"GLOB" | b"MATCH" | b"AGAINST" => {
+        | b"SOUNDS" | b"COLLATE" | b"ESCAPE" | b"ILIKE" | b"GLOB" | b"AGAINST" => {
             Kw::CmpWord
         }
         b"NOT" => Kw::Not,
@@ -674,7 +693,9 @@ fn keyword(u: &[u8]) -> Option<Kw> {
         | b"STRAIGHT_JOIN"
         | b"SQL_CALC_FOUND_ROWS"
         | b"SQL_NO_CACHE"
-        | b"INTERVAL" => Kw::Modifier,
+        | b"INTERVAL"
+        // `MATCH col AGAINST (…)`: full-text search, an operand.
+        | b"MATCH" => Kw::Modifier,
         b"AS" => Kw::As,
         b"ASC" | b"DESC" => Kw::Order,
         b"DELAY" | b"MODE" | b"SHARE" | b"BOOLEAN" | b"LOCK" | b"UPDLOCK" | b"NOWAIT" | b"ROWS"
@@ -1324,8 +1345,11 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
         // `SMALL "&" SIGN`).
         score += 2;
     }
+    // In a string context the `admin'--` shape already counted; past it, the same
+    // cut after a longer expression (`' - (BINARY 'b') --`), for `'` only (`"` is
+    // the inch sign: `PACK (8.5X11"-300 DPI) --`).
     if !broke
-        && q.is_none()
+        && (q.is_none() || (ctx == Context::Single && n >= 3))
         && cut_at_end
         && matches!(
             prev,
@@ -1363,7 +1387,10 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
         broke = true;
     }
     let ok = if broke {
-        (n >= LONG_PREFIX || (union_select && (!syntax_error || union_after_value)))
+        // A payload cut off mid-statement (no syntax error, input ran out) with
+        // overwhelming evidence also counts: `1';declare @x`.
+        let truncated = !syntax_error && score >= PREFIX_THRESHOLD + 2;
+        (n >= LONG_PREFIX || truncated || (union_select && (!syntax_error || union_after_value)))
             && score >= PREFIX_THRESHOLD + bar / 2
     } else {
         score >= THRESHOLD + bar
@@ -1553,6 +1580,13 @@ fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
             }
             // MySQL concatenates adjacent literals: `'a' 'b'`.
             Tok::Str { .. } if matches!(prev, Tok::Str { .. } | Tok::Kw(Kw::Target)) => After,
+            // A quoted alias: `SELECT @version "v"`.
+            Tok::Str { closed: true }
+                if st == After
+                    && matches!(prev, Tok::Var { .. } | Tok::Num { .. } | Tok::RParen) =>
+            {
+                AfterAlias
+            }
             _ => return None,
         },
     })

@@ -136,6 +136,12 @@ fn short_breakouts_and_statement_syntax() {
         "1\0UNION\0SELECT\x002--",
         "1; EXECUTE AS LOGIN 'root'; GO xp_cmdshell 'whoami.exe' ; REVERT ;",
         "1'--sp_password",
+        "select @version \"foo\" -- junk",
+        "' - ( BINARY BINARY ( 'b') )  --",
+        "1';declare @x int;shutdown",
+        "SELECT\"table_name\"FROM[information_schema].[tables]",
+        "' or MATCH username AGAINST ('+admin -a' IN BOOLEAN MODE); -- -a",
+        "1\u{a0}UNION\u{a0}SELECT\u{a0}2--",
     ] {
         assert!(is_sqli(s), "missed: {s}");
     }
@@ -161,6 +167,10 @@ fn quoted_symbols_and_lists_in_prose() {
         "We will select from the menu",
         "Check the union; select a plan",
         "Please execute the plan",
+        "SCRAPBOOK PAPER PACK (8.5X11\"-300 DPI) --",
+        "a perfect match",
+        "John \"Johnny\" Smith",
+        "see [note 1] below",
     ] {
         assert!(
             detect(s).is_none(),
