@@ -552,11 +552,9 @@ impl Lexer<'_> {
         // `1union`/`1and` as a number and a keyword (a classic evasion of word
         // boundaries).
         let end = self.word_end(i);
-        if end > i {
-            if classify_word(&b[i..end], false) == Tok::Word {
-                self.pos = end;
-                return Tok::Word;
-            }
+        if end > i && classify_word(&b[i..end], false) == Tok::Word {
+            self.pos = end;
+            return Tok::Word;
         }
         self.pos = i;
         Tok::Num { hex: false }
