@@ -162,7 +162,10 @@ pub fn detect(input: &str) -> Option<SqliMatch> {
             }
         }
     }
-    if best.is_none() {
+    // Junk that breaks the walk before a payload is punctuation (a quote, a
+    // bracket, a comment, an operator): word-only prefixes (`foo union select`)
+    // read as SQL from the start, so values without any skip the second look.
+    if best.is_none() && b.iter().any(|&c| RESUME_JUNK[usize::from(c)]) {
         best = resume_at_keywords(b);
     }
     best
@@ -173,6 +176,18 @@ pub fn detect(input: &str) -> Option<SqliMatch> {
 /// `-1--\n (union( select …`, `'x' … ; DECLARE …`) breaks the walk from the
 /// first byte.
 const RESUME_WORDS: &[&str] = &["union", "select", "declare", "exec"];
+
+/// Bytes a junk prefix that breaks the walk is made of.
+static RESUME_JUNK: [bool; 256] = {
+    let mut t = [false; 256];
+    let junk = b"'\"()[]{}*,;=-#/@\\`|&!<>%^~:?\0\n\r";
+    let mut i = 0;
+    while i < junk.len() {
+        t[junk[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// How many keyword positions are tried per value.
 const MAX_RESUMES: usize = 4;
