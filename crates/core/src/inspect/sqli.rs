@@ -20,6 +20,10 @@
 //!
 //! Everything is one pass per context over the input with no backtracking.
 
+use std::sync::LazyLock;
+
+use super::prefilter::{ByteSet, Patterns};
+
 /// Evidence needed to call a plausible token stream an injection.
 pub const THRESHOLD: u32 = 3;
 
@@ -165,7 +169,7 @@ pub fn detect(input: &str) -> Option<SqliMatch> {
     // Junk that breaks the walk before a payload is punctuation (a quote, a
     // bracket, a comment, an operator): word-only prefixes (`foo union select`)
     // read as SQL from the start, so values without any skip the second look.
-    if best.is_none() && b.iter().any(|&c| RESUME_JUNK[usize::from(c)]) {
+    if best.is_none() && ByteSet::of(b).intersects(&RESUME_JUNK) {
         best = resume_at_keywords(b);
     }
     best
@@ -178,16 +182,7 @@ pub fn detect(input: &str) -> Option<SqliMatch> {
 const RESUME_WORDS: &[&str] = &["union", "select", "declare", "exec"];
 
 /// Bytes a junk prefix that breaks the walk is made of.
-static RESUME_JUNK: [bool; 256] = {
-    let mut t = [false; 256];
-    let junk = b"'\"()[]{}*,;=-#/@\\`|&!<>%^~:?\0\n\r";
-    let mut i = 0;
-    while i < junk.len() {
-        t[junk[i] as usize] = true;
-        i += 1;
-    }
-    t
-};
+const RESUME_JUNK: ByteSet = ByteSet::from_bytes(b"'\"()[]{}*,;=-#/@\\`|&!<>%^~:?\0\n\r");
 
 /// How many keyword positions are tried per value.
 const MAX_RESUMES: usize = 4;
@@ -195,23 +190,14 @@ const MAX_RESUMES: usize = 4;
 /// Judges the value again from each of its first few [`RESUME_WORDS`], as bare
 /// code, with a higher bar ([`judge`] with `resume_from > 0`).
 fn resume_at_keywords(b: &[u8]) -> Option<SqliMatch> {
-    static WORDS: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
-        std::sync::LazyLock::new(|| {
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-                .build(RESUME_WORDS)
-                .ok()
-        });
-    let ac = WORDS.as_ref()?;
-    ac.find_iter(b)
-        .filter(|m| {
-            m.start() > 0
-                && !is_word_byte(b[m.start() - 1])
-                && b.get(m.end()).is_none_or(|&c| !is_word_byte(c))
+    static WORDS: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(RESUME_WORDS, true));
+    WORDS
+        .find_iter(b)
+        .filter(|&(start, end)| {
+            start > 0 && !is_word_byte(b[start - 1]) && b.get(end).is_none_or(|&c| !is_word_byte(c))
         })
         .take(MAX_RESUMES)
-        .find_map(|m| judge(b, Context::Bare, m.start()))
+        .find_map(|(start, _)| judge(b, Context::Bare, start))
 }
 
 /// Convenience: whether [`detect`] finds anything.
@@ -337,21 +323,7 @@ impl<'a> Lexer<'a> {
 
     /// Whether the next non-blank byte after `from` is `(`.
     fn followed_by_paren(&self, from: usize) -> bool {
-        let mut i = from;
-        while i < self.b.len() {
-            match self.b[i] {
-                b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => i += 1,
-                b'/' if self.b.get(i + 1) == Some(&b'*') => {
-                    match memchr::memmem::find(&self.b[i + 2..], b"*/") {
-                        Some(off) => i += 2 + off + 2,
-                        None => return false,
-                    }
-                }
-                b'(' => return true,
-                _ => return false,
-            }
-        }
-        false
+        followed_by_paren(self.b, from)
     }
 }
 
@@ -380,10 +352,13 @@ impl Iterator for Lexer<'_> {
                 self.string(c)
             }
             // MSSQL's `[information_schema].[tables]`: a bracketed name.
-            b'[' if bracket_name(&b[start + 1..]).is_some() => {
-                self.pos = start + 1 + bracket_name(&b[start + 1..]).unwrap_or(0) + 1;
-                Tok::Word
-            }
+            b'[' => match bracket_name(&b[start + 1..]) {
+                Some(len) => {
+                    self.pos = start + 1 + len + 1;
+                    Tok::Word
+                }
+                None => self.other(),
+            },
             b'`' => {
                 self.pos = match memchr::memchr(b'`', &b[start + 1..]) {
                     Some(off) => start + 1 + off + 1,
@@ -510,14 +485,7 @@ impl Iterator for Lexer<'_> {
                     classify_word(w, self.followed_by_paren(end))
                 }
             }
-            _ => {
-                // Skip a whole UTF-8 sequence so spans stay on char boundaries.
-                self.pos += 1;
-                while self.pos < b.len() && b[self.pos] & 0xC0 == 0x80 {
-                    self.pos += 1;
-                }
-                Tok::Other
-            }
+            _ => self.other(),
         };
         Some(Token {
             tok,
@@ -528,6 +496,16 @@ impl Iterator for Lexer<'_> {
 }
 
 impl Lexer<'_> {
+    /// A byte SQL has no use for; a whole UTF-8 sequence is skipped so spans stay
+    /// on char boundaries.
+    fn other(&mut self) -> Tok {
+        self.pos += 1;
+        while self.pos < self.b.len() && self.b[self.pos] & 0xC0 == 0x80 {
+            self.pos += 1;
+        }
+        Tok::Other
+    }
+
     fn number(&mut self) -> Tok {
         let b = self.b;
         let start = self.pos;
@@ -1014,8 +992,7 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
     // input while an operand was owed).
     let mut syntax_error = false;
     let mut depth: i64 = 0;
-    // A binary operator seen, and whether the last code token is a literal the
-    // application closes: `x' = 'y` breaks out of the string and back in.
+    // A binary operator seen after an operand (`x' = 'y`, with `reopened`).
     let mut saw_binary = false;
     // Whether the last code token is a `'` literal left open for the application.
     let mut reopened = false;
@@ -1161,7 +1138,7 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
         } else if tok == Tok::Kw(Kw::CmpWord)
             && matches!(st, State::Operand)
             && !matches!(prev, Tok::Kw(Kw::Not | Kw::CmpWord))
-            && next_is_paren(b, t.end)
+            && followed_by_paren(b, t.end)
         {
             // `SELECT like('a', x)`: SQLite's LIKE() function where an operand goes.
             Tok::Func {
@@ -1172,32 +1149,28 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
             tok
         };
         prev_for = tok == Tok::Kw(Kw::Clause) && b[t.start..t.end].eq_ignore_ascii_case(b"FOR");
-        let next_state = match step(st, tok, prev, n == 0) {
-            Some(s) => s,
-            // A short junk prefix before the payload proper (`-2 order select 1`,
-            // `REAL 1 union select`, `1::REAL union`): judge again from the
-            // keyword, once.
-            // Prose before the keyword (`Please select pair #1`) does not count.
-            None if !resynced
+        let mut next_state = step(st, tok, prev, n == 0);
+        if next_state.is_none() {
+            let word = &b[t.start..t.end];
+            if tok == Tok::Kw(Kw::Stmt) && word.eq_ignore_ascii_case(b"WAITFOR") {
+                // `… WAITFOR DELAY '0:0:5'`: MSSQL needs no separator before it.
+                next_state = Some(State::Exec);
+            } else if !resynced
                 && n <= 4
                 && !words_only
-                && matches!(tok, Tok::Kw(Kw::Union | Kw::Select)) =>
+                && matches!(tok, Tok::Kw(Kw::Union | Kw::Select))
             {
+                // A short junk prefix before the payload proper (`-2 order select 1`,
+                // `REAL 1 union select`): judge again from the keyword, once. Prose
+                // before it (`Please select pair #1`) does not count.
                 resynced = true;
-                match step(State::Operand, tok, Tok::Other, true) {
-                    Some(s) => s,
-                    None => {
-                        broke = true;
-                        syntax_error = true;
-                        break;
-                    }
-                }
+                next_state = step(State::Operand, tok, Tok::Other, true);
             }
-            None => {
-                broke = true;
-                syntax_error = true;
-                break;
-            }
+        }
+        let Some(next_state) = next_state else {
+            broke = true;
+            syntax_error = true;
+            break;
         };
         // Evidence.
         match tok {
@@ -1427,12 +1400,21 @@ fn system_procedure(w: &[u8]) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
-/// Whether the next non-blank byte at or after `from` is `(`.
-fn next_is_paren(b: &[u8], from: usize) -> bool {
-    b[from.min(b.len())..]
-        .iter()
-        .find(|c| !c.is_ascii_whitespace())
-        == Some(&b'(')
+/// Whether the next byte after `from`, past blanks and comments, is `(`.
+fn followed_by_paren(b: &[u8], from: usize) -> bool {
+    let mut i = from;
+    while i < b.len() {
+        match b[i] {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => i += 1,
+            b'/' if b.get(i + 1) == Some(&b'*') => match memchr::memmem::find(&b[i + 2..], b"*/") {
+                Some(off) => i += 2 + off + 2,
+                None => return false,
+            },
+            b'(' => return true,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Statement words that are also common English, whose evidence needs more than a
@@ -1442,7 +1424,7 @@ fn weak_stmt(w: &[u8]) -> bool {
         b"OPEN", b"CLOSE", b"USE", b"IF", b"WHILE", b"BEGIN", b"PRINT", b"SHOW", b"CALL", b"GOTO",
         b"LOAD", b"DO",
     ];
-    WEAK.iter().any(|m| w.eq_ignore_ascii_case(m))
+    one_of(w, WEAK)
 }
 
 /// Words that may sit between a statement keyword and what proves it one:
@@ -1457,7 +1439,12 @@ fn stmt_modifier(w: &[u8]) -> bool {
         b"DELAYED",
         b"LOCAL",
     ];
-    MODS.iter().any(|m| w.eq_ignore_ascii_case(m))
+    one_of(w, MODS)
+}
+
+/// Whether `w` is one of `list`, ignoring ASCII case.
+fn one_of(w: &[u8], list: &[&[u8]]) -> bool {
+    list.iter().any(|m| w.eq_ignore_ascii_case(m))
 }
 
 /// Tokens a fragment may end on while an operand is still owed.
@@ -1564,8 +1551,6 @@ fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
             Tok::Kw(Kw::Order | Kw::Target | Kw::Literal | Kw::File | Kw::End) => After,
             Tok::Kw(Kw::Modifier | Kw::As) => Operand,
             Tok::Semi => Stmt,
-            // `WAITFOR DELAY` needs no separator in MSSQL.
-            Tok::Kw(Kw::Stmt) if prev == Tok::Word => Exec,
             // MSSQL runs statements back to back without `;` after a literal.
             Tok::Kw(Kw::Exec)
                 if matches!(prev, Tok::Str { .. } | Tok::Num { .. } | Tok::RParen) =>

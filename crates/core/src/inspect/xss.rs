@@ -1009,14 +1009,14 @@ fn css_injection(v: &[u8]) -> bool {
         let p = i + off;
         match v.get(p + 1) {
             Some(c) if c.is_ascii_hexdigit() => {
-                let digits = v[p + 1..]
+                let cp = v[p + 1..]
                     .iter()
                     .take(6)
                     .take_while(|c| c.is_ascii_hexdigit())
                     .fold(0u32, |n, &c| {
                         n * 16 + char::from(c).to_digit(16).unwrap_or(0)
                     });
-                if digits < 0x20 || digits == 0x3c || digits == 0x3e || digits == 0x22 {
+                if cp < 0x20 || matches!(cp, 0x22 | 0x3c | 0x3e) {
                     return true;
                 }
             }
