@@ -411,10 +411,11 @@ pub fn variants(raw: &str, plus: bool) -> Vec<String> {
         let settled = !next
             .bytes()
             .any(|c| c == b'%' || c == b'&' || c == b'\\' || (plus && c == b'+'));
-        out.push(next.clone());
         if settled {
+            out.push(next);
             break;
         }
+        out.push(next.clone());
         cur = Cow::Owned(next);
     }
     // Outside query strings and forms `+` is a plus sign, but a value that also

@@ -337,7 +337,7 @@ fn check_form(
     // every one of its patterns needs, so most benign values skip most detectors.
     let set = *set;
     if !(set.is_subset(&ONE_SQL_WORD) || set.is_subset(&ONE_SQL_NUMBER)) {
-        add(sqli_hit(form));
+        add(sqli_hit(form, &set));
     }
     add(deser::check_set(form, decoded, &set));
     // Every other detector needs one of these bytes (the union of their gates) or
@@ -361,8 +361,8 @@ fn check_form(
     add(scanner::check_set(form, source, &set));
 }
 
-fn sqli_hit(form: &str) -> Option<Hit> {
-    let m = sqli::detect(form)?;
+fn sqli_hit(form: &str, set: &prefilter::ByteSet) -> Option<Hit> {
+    let m = sqli::detect_set(form, set)?;
     Some(Hit {
         detector: Detector::Sqli,
         severity: severity::CRITICAL,

@@ -147,7 +147,25 @@ pub struct SqliMatch {
 
 /// Returns the strongest match over the three contexts, if any.
 pub fn detect(input: &str) -> Option<SqliMatch> {
-    let b = input.as_bytes();
+    detect_set(input, &ByteSet::of(input.as_bytes()))
+}
+
+/// [`detect`] for a value whose [`ByteSet`] the caller already has.
+pub fn detect_set(input: &str, set: &ByteSet) -> Option<SqliMatch> {
+    if inert_set(input.as_bytes(), set) {
+        return None;
+    }
+    judge_contexts(input.as_bytes(), set)
+}
+
+/// [`detect`] without the [`inert`] shortcut: the full walk of every context. For
+/// tests and fuzzing, which check that the shortcut never hides a match.
+#[doc(hidden)]
+pub fn detect_ungated(input: &str) -> Option<SqliMatch> {
+    judge_contexts(input.as_bytes(), &ByteSet::of(input.as_bytes()))
+}
+
+fn judge_contexts(b: &[u8], set: &ByteSet) -> Option<SqliMatch> {
     let mut best: Option<SqliMatch> = None;
     for ctx in [Context::Bare, Context::Single, Context::Double] {
         let q = match ctx {
@@ -156,7 +174,7 @@ pub fn detect(input: &str) -> Option<SqliMatch> {
             Context::Double => Some(b'"'),
         };
         if let Some(q) = q {
-            if memchr::memchr(q, b).is_none() {
+            if !set.has(q) {
                 continue;
             }
         }
@@ -169,10 +187,111 @@ pub fn detect(input: &str) -> Option<SqliMatch> {
     // Junk that breaks the walk before a payload is punctuation (a quote, a
     // bracket, a comment, an operator): word-only prefixes (`foo union select`)
     // read as SQL from the start, so values without any skip the second look.
-    if best.is_none() && ByteSet::of(b).intersects(&RESUME_JUNK) {
+    if best.is_none() && set.intersects(&RESUME_JUNK) {
         best = resume_at_keywords(b);
     }
     best
+}
+
+/// Bytes behind every piece of evidence [`judge`] counts that is not a keyword:
+/// quotes (string contexts), comments (`#`, `/*`; `--` is checked apart), `@`
+/// variables, parentheses (function calls, break-outs), comparison and logic
+/// operators, `;`, `\N`, and the bracket and backtick names.
+const EVIDENCE_BYTES: ByteSet = ByteSet::from_bytes(b"'\"`#@()=<>!|&;*\\[");
+
+/// Whether `input` provably holds no SQL injection, from a scan far cheaper than
+/// the judge. Every point of evidence [`judge`] adds comes from a keyword or
+/// operator word, an MSSQL system procedure name, a hex literal, or a byte of
+/// [`EVIDENCE_BYTES`] (or `--`); a value with none of them scores 0 in every
+/// context, below [`THRESHOLD`], and the keyword resumes never start. Most text is
+/// such a value (`Valor+n%C3%BAmero+3`, `gift wrap, or leave it` is not: `or`).
+pub fn inert(input: &str) -> bool {
+    inert_set(input.as_bytes(), &ByteSet::of(input.as_bytes()))
+}
+
+fn inert_set(b: &[u8], set: &ByteSet) -> bool {
+    if set.intersects(&EVIDENCE_BYTES) {
+        return false;
+    }
+    if set.has(b'-') && memchr::memmem::find(b, b"--").is_some() {
+        return false;
+    }
+    // Words are checked as the lexer could cut them: every maximal run of ASCII
+    // word bytes (a keyword token is ASCII and ends where such a run ends), and
+    // inside a run every suffix that starts at a letter right after a digit
+    // (`1union`: the lexer reads a number, then a word).
+    let n = b.len();
+    let mut i = 0;
+    while i < n {
+        if ASCII_WORD[usize::from(b[i])] == 0 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        // Non-zero when a digit is followed by a non-digit inside the run
+        // (`DIGIT << 1 == WORDY`).
+        let mut split = 0u8;
+        let mut prev = 0u8;
+        while i < n {
+            let c = ASCII_WORD[usize::from(b[i])];
+            if c == 0 {
+                break;
+            }
+            split |= (prev << 1) & c;
+            prev = c;
+            i += 1;
+        }
+        let run = &b[start..i];
+        // A number token only starts a run, so a hex literal (`0x1F`, `0b01`) is
+        // one that opens with it.
+        if run.len() >= 3 && run[0] == b'0' && matches!(run[1] | 0x20, b'x' | b'b') {
+            return false;
+        }
+        if sql_word(run) {
+            return false;
+        }
+        if split != 0 {
+            for k in 1..run.len() {
+                if run[k - 1].is_ascii_digit() && !run[k].is_ascii_digit() && sql_word(&run[k..]) {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+const DIGIT: u8 = 1;
+const WORDY: u8 = DIGIT << 1;
+
+/// ASCII word bytes: [`DIGIT`] or [`WORDY`] (letters, `_`, `$`), 0 for the rest.
+static ASCII_WORD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0usize;
+    while c < 128 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_digit() {
+            DIGIT
+        } else if b.is_ascii_alphabetic() || b == b'_' || b == b'$' {
+            WORDY
+        } else {
+            0
+        };
+        c += 1;
+    }
+    t
+};
+
+/// Whether the lexer could turn `w` (a non-empty run of ASCII word bytes) into a
+/// token that counts as evidence. The shape test comes first: it rejects most
+/// words with one table load.
+#[inline]
+fn sql_word(w: &[u8]) -> bool {
+    let shaped = keyword_shaped(w);
+    let procedure = w.len() > 5 && w[2] == b'_';
+    (shaped || procedure)
+        && w[0].is_ascii_alphabetic()
+        && ((shaped && classify_word(w, false) != Tok::Word) || system_procedure(w))
 }
 
 /// Words a payload proper starts with, searched for when the value as a whole
@@ -591,10 +710,10 @@ fn is_word_byte(c: u8) -> bool {
 /// Maps a word to its token. Lookups use an upper-cased copy on the stack; words
 /// longer than any keyword are plain words.
 fn classify_word(w: &[u8], paren: bool) -> Tok {
-    let mut buf = [0u8; 24];
+    let mut buf = [0u8; MAX_KEYWORD];
     // One byte is never a keyword, operator word or known function; the longest
-    // of those fits the buffer.
-    if w.len() > buf.len() || w.len() < 2 {
+    // of those fits the buffer. Outside a call, only keyword shapes need a lookup.
+    if w.len() > buf.len() || w.len() < 2 || (!paren && !keyword_shaped(w)) {
         return if paren {
             Tok::Func {
                 known: false,
@@ -648,53 +767,96 @@ fn classify_word(w: &[u8], paren: bool) -> Tok {
     }
 }
 
-fn keyword(u: &[u8]) -> Option<Kw> {
-    Some(match u {
-        b"UNION" | b"INTERSECT" | b"EXCEPT" => Kw::Union,
-        b"SELECT" => Kw::Select,
-        b"EXEC" | b"EXECUTE" => Kw::Exec,
-        b"TOP" => Kw::Top,
-        b"OUTFILE" | b"DUMPFILE" | b"INFILE" => Kw::File,
-        b"DECLARE" => Kw::Declare,
-        b"INSERT" | b"UPDATE" | b"DELETE" | b"DROP" | b"CREATE" | b"ALTER" | b"SHUTDOWN"
+/// Declares the keyword table once and derives from it both [`keyword`] (a match,
+/// for speed) and [`KEYWORD_WORDS`] (the list the shape filter is built from), so
+/// the two can never disagree.
+macro_rules! keywords {
+    ($($kw:ident: $($w:literal)|+;)*) => {
+        fn keyword(u: &[u8]) -> Option<Kw> {
+            Some(match u {
+                $($($w)|+ => Kw::$kw,)*
+                _ => return None,
+            })
+        }
+
+        /// Every keyword, upper case.
+        const KEYWORD_WORDS: &[&[u8]] = &[$($($w,)+)*];
+    };
+}
+
+// `MATCH col AGAINST (…)`: full-text search, an operand (Modifier).
+keywords! {
+    Union: b"UNION" | b"INTERSECT" | b"EXCEPT";
+    Select: b"SELECT";
+    Exec: b"EXEC" | b"EXECUTE";
+    Top: b"TOP";
+    File: b"OUTFILE" | b"DUMPFILE" | b"INFILE";
+    Declare: b"DECLARE";
+    Stmt: b"INSERT" | b"UPDATE" | b"DELETE" | b"DROP" | b"CREATE" | b"ALTER" | b"SHUTDOWN"
         | b"TRUNCATE" | b"GRANT" | b"REVOKE" | b"WAITFOR" | b"CALL" | b"HANDLER" | b"RENAME"
         | b"SHOW" | b"DESCRIBE" | b"PREPARE" | b"DEALLOCATE" | b"COPY" | b"MERGE" | b"UPSERT"
         | b"BEGIN" | b"GOTO" | b"PRINT" | b"LOAD" | b"USE" | b"IF" | b"WHILE" | b"OPEN"
-        | b"CLOSE" | b"DO" => Kw::Stmt,
-        b"SET" => Kw::Set,
-        b"FROM" | b"WHERE" | b"HAVING" | b"LIMIT" | b"OFFSET" | b"INTO" | b"PROCEDURE"
-        | b"VALUES" | b"JOIN" | b"ON" | b"USING" | b"FETCH" | b"FOR" | b"WITH" => Kw::Clause,
-        b"ORDER" | b"GROUP" => Kw::OrderGroup,
-        b"BY" => Kw::By,
-        b"LIKE" | b"RLIKE" | b"REGEXP" | b"IN" | b"IS" | b"BETWEEN" | b"DIV" | b"MOD"
-        | b"SOUNDS" | b"COLLATE" | b"ESCAPE" | b"ILIKE" | b"GLOB" | b"AGAINST" => {
-            Kw::CmpWord
-        }
-        b"NOT" => Kw::Not,
-        b"NULL" | b"TRUE" | b"FALSE" | b"CURRENT_USER" | b"CURRENT_DATE" | b"CURRENT_TIME"
+        | b"CLOSE" | b"DO";
+    Set: b"SET";
+    Clause: b"FROM" | b"WHERE" | b"HAVING" | b"LIMIT" | b"OFFSET" | b"INTO" | b"PROCEDURE"
+        | b"VALUES" | b"JOIN" | b"ON" | b"USING" | b"FETCH" | b"FOR" | b"WITH";
+    OrderGroup: b"ORDER" | b"GROUP";
+    By: b"BY";
+    CmpWord: b"LIKE" | b"RLIKE" | b"REGEXP" | b"IN" | b"IS" | b"BETWEEN" | b"DIV" | b"MOD"
+        | b"SOUNDS" | b"COLLATE" | b"ESCAPE" | b"ILIKE" | b"GLOB" | b"AGAINST";
+    Not: b"NOT";
+    Literal: b"NULL" | b"TRUE" | b"FALSE" | b"CURRENT_USER" | b"CURRENT_DATE" | b"CURRENT_TIME"
         | b"CURRENT_TIMESTAMP" | b"SESSION_USER" | b"SYSTEM_USER" | b"LOCALTIME"
-        | b"UTC_TIMESTAMP" | b"UNKNOWN" | b"DEFAULT" => Kw::Literal,
-        b"CASE" | b"WHEN" | b"THEN" | b"ELSE" => Kw::Case,
-        b"END" => Kw::End,
-        b"ALL"
-        | b"DISTINCT"
-        | b"DISTINCTROW"
-        | b"BINARY"
-        | b"HIGH_PRIORITY"
-        | b"STRAIGHT_JOIN"
-        | b"SQL_CALC_FOUND_ROWS"
-        | b"SQL_NO_CACHE"
-        | b"INTERVAL"
-        // `MATCH col AGAINST (…)`: full-text search, an operand.
-        | b"MATCH" => Kw::Modifier,
-        b"AS" => Kw::As,
-        b"ASC" | b"DESC" => Kw::Order,
-        b"DELAY" | b"MODE" | b"SHARE" | b"BOOLEAN" | b"LOCK" | b"UPDLOCK" | b"NOWAIT" | b"ROWS"
-        | b"ONLY" | b"ROLLUP" | b"ANALYSE" | b"OUTER" | b"INNER" | b"LEFT" | b"RIGHT"
+        | b"UTC_TIMESTAMP" | b"UNKNOWN" | b"DEFAULT";
+    Case: b"CASE" | b"WHEN" | b"THEN" | b"ELSE";
+    End: b"END";
+    Modifier: b"ALL" | b"DISTINCT" | b"DISTINCTROW" | b"BINARY" | b"HIGH_PRIORITY"
+        | b"STRAIGHT_JOIN" | b"SQL_CALC_FOUND_ROWS" | b"SQL_NO_CACHE" | b"INTERVAL" | b"MATCH";
+    As: b"AS";
+    Order: b"ASC" | b"DESC";
+    Target: b"DELAY" | b"MODE" | b"SHARE" | b"BOOLEAN" | b"LOCK" | b"UPDLOCK" | b"NOWAIT"
+        | b"ROWS" | b"ONLY" | b"ROLLUP" | b"ANALYSE" | b"OUTER" | b"INNER" | b"LEFT" | b"RIGHT"
         | b"CROSS" | b"NATURAL" | b"TABLE" | b"DATA" | b"LOCAL" | b"DATABASE" | b"FUNCTION"
-        | b"VIEW" | b"INDEX" | b"TRIGGER" | b"LOGIN" | b"TIME" => Kw::Target,
-        _ => return None,
-    })
+        | b"VIEW" | b"INDEX" | b"TRIGGER" | b"LOGIN" | b"TIME";
+}
+
+/// Operator words, which the lexer turns into [`Tok::Logic`].
+const LOGIC_WORDS: &[&[u8]] = &[b"AND", b"OR", b"XOR"];
+
+/// Longest word [`classify_word`] looks up (the buffer it upper-cases into).
+const MAX_KEYWORD: usize = 24;
+
+/// The shape of every keyword and operator word: length, first and last byte
+/// (folded to their low five bits, so case does not matter). A word whose shape is
+/// not here is a plain word, found with one table load instead of an upper-cased
+/// copy and a string match; most words of prose and data are rejected this way.
+/// Folding lets some other bytes share a slot (digits with letters), which only
+/// sends more words to the exact lookup.
+static KEYWORD_SHAPES: [[u32; 32]; MAX_KEYWORD + 1] = {
+    let mut t = [[0u32; 32]; MAX_KEYWORD + 1];
+    let lists: [&[&[u8]]; 2] = [KEYWORD_WORDS, LOGIC_WORDS];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut i = 0;
+        while i < lists[l].len() {
+            let w = lists[l][i];
+            t[w.len()][(w[0] & 0x1f) as usize] |= 1 << (w[w.len() - 1] & 0x1f);
+            i += 1;
+        }
+        l += 1;
+    }
+    t
+};
+
+/// Whether `w` has the shape of a keyword or operator word (see [`KEYWORD_SHAPES`]).
+#[inline]
+fn keyword_shaped(w: &[u8]) -> bool {
+    match (w.first(), w.last()) {
+        (Some(&f), Some(&l)) if w.len() <= MAX_KEYWORD => {
+            KEYWORD_SHAPES[w.len()][usize::from(f & 0x1f)] >> (l & 0x1f) & 1 != 0
+        }
+        _ => false,
+    }
 }
 
 /// Functions whose only common use in a parameter is an attack: delays, file access,

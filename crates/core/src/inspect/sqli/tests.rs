@@ -229,3 +229,135 @@ fn prose_that_resembles_statements() {
         );
     }
 }
+
+#[test]
+fn inert_values_skip_the_judge() {
+    for s in [
+        "Valor+n%C3%BAmero+3+de+la+b%C3%BAsqueda",
+        "Calle de Alcalá 42, 3º B",
+        "SKU-00001",
+        "+34 912 345 678",
+        "maria.obrien@example.com".split('@').next().unwrap_or(""),
+        "10px 2em",
+        "1st-class/2nd-class",
+    ] {
+        assert!(inert(s), "should be inert: {s}");
+    }
+    for s in [
+        "gift wrap, or leave at the door",
+        "1 union select 1",
+        "1union",
+        "1e5union",
+        "1.5e+3and",
+        "0x41+0x42+0x43",
+        "1 --",
+        "xp_cmdshell",
+        "union\u{a0}select",
+        "a'b",
+        "sleep(5)",
+        "@@version",
+        "1 div 2",
+    ] {
+        assert!(!inert(s), "should not be inert: {s}");
+    }
+}
+
+/// The shortcut is only sound if the full judge never matches a value it calls
+/// inert. Random values built from keyword fragments, digit-letter joins, hex
+/// prefixes, separators and an occasional evidence byte check that.
+#[test]
+fn inert_never_hides_a_match() {
+    use rand::{Rng, SeedableRng};
+    const PIECES: &[&str] = &[
+        "union",
+        "select",
+        "or",
+        "and",
+        "xor",
+        "sleep",
+        "xp_cmdshell",
+        "sp_who",
+        "exec",
+        "declare",
+        "order",
+        "by",
+        "from",
+        "null",
+        "true",
+        "case",
+        "when",
+        "then",
+        "end",
+        "1",
+        "0",
+        "42",
+        "0x",
+        "0b",
+        "x",
+        "e",
+        "e5",
+        "a",
+        "ab",
+        "foo",
+        "ñ",
+        "\u{a0}",
+        "_",
+        "$",
+        " ",
+        "+",
+        "-",
+        ".",
+        ",",
+        "/",
+        "%",
+        "^",
+        "~",
+        ":",
+        "?",
+        "{",
+        "}",
+        "]",
+        "'",
+        "\"",
+        "(",
+        ")",
+        "=",
+        "#",
+        "--",
+        "/*",
+        "@",
+        ";",
+        "|",
+        "&",
+        "!",
+        "<",
+        ">",
+        "*",
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
+    let (mut inert_seen, mut matched_seen) = (0u32, 0u32);
+    for _ in 0..60_000 {
+        let n = rng.gen_range(1..16);
+        let s: String = (0..n)
+            .map(|_| PIECES[rng.gen_range(0..PIECES.len())])
+            .collect();
+        let m = detect_ungated(&s);
+        if inert(&s) {
+            inert_seen += 1;
+            assert!(m.is_none(), "inert but a match: {s:?} -> {m:?}");
+        }
+        if m.is_some() {
+            matched_seen += 1;
+            assert_eq!(detect(&s), m, "gated and full detection differ on {s:?}");
+        }
+    }
+    // The generator must exercise both sides, or the test proves nothing.
+    assert!(
+        inert_seen > 2_000,
+        "only {inert_seen} inert values generated"
+    );
+    assert!(
+        matched_seen > 2_000,
+        "only {matched_seen} matches generated"
+    );
+}
