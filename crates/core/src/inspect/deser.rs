@@ -47,25 +47,24 @@ pub fn check_set(s: &str, _decoded: bool, set: &ByteSet) -> Option<Hit> {
     if b.len() < 4 {
         return None;
     }
-    // Base64 prefixes of binary formats (the text decoder skips binary results).
-    if t.starts_with("rO0AB") || t.starts_with("rO0ABX") {
-        return hit(severity::CRITICAL, "java-serialized");
-    }
-    if b.len() >= 8 && b[..8].eq_ignore_ascii_case(b"aced0005") {
-        return hit(severity::CRITICAL, "java-serialized");
-    }
-    if t.starts_with("gASV")
-        || t.starts_with("gAJj")
-        || t.starts_with("gANj")
-        || t.starts_with("gAJ9")
-        || t.starts_with("gAN9")
-        || t.starts_with("gAVj")
-        || t.starts_with("gAWV")
-    {
-        return hit(severity::CRITICAL, "python-pickle");
-    }
-    if t.starts_with("AAEAAAD/////") {
-        return hit(severity::CRITICAL, "dotnet-binaryformatter");
+    // Base64 and hex prefixes of binary formats (the text decoder skips binary
+    // results); each starts with one of these letters.
+    if matches!(b[0], b'r' | b'a' | b'A' | b'g') {
+        if t.starts_with("rO0AB") {
+            return hit(severity::CRITICAL, "java-serialized");
+        }
+        if b.len() >= 8 && b[..8].eq_ignore_ascii_case(b"aced0005") {
+            return hit(severity::CRITICAL, "java-serialized");
+        }
+        if ["gASV", "gAJj", "gANj", "gAJ9", "gAN9", "gAVj", "gAWV"]
+            .iter()
+            .any(|p| t.starts_with(p))
+        {
+            return hit(severity::CRITICAL, "python-pickle");
+        }
+        if t.starts_with("AAEAAAD/////") {
+            return hit(severity::CRITICAL, "dotnet-binaryformatter");
+        }
     }
     if java_raw(s.as_bytes()) {
         return hit(severity::CRITICAL, "java-serialized");
