@@ -219,7 +219,8 @@ fn inert_set(b: &[u8], set: &ByteSet) -> bool {
     // Words are checked as the lexer could cut them: every maximal run of ASCII
     // word bytes (a keyword token is ASCII and ends where such a run ends), and
     // inside a run every suffix that starts at a letter right after a digit
-    // (`1union`: the lexer reads a number, then a word).
+    // (`1union`: the lexer reads a number, then a word), or one letter later
+    // after a `d`/`f` type suffix (`1Dunion`).
     let n = b.len();
     let mut i = 0;
     while i < n {
@@ -252,7 +253,13 @@ fn inert_set(b: &[u8], set: &ByteSet) -> bool {
         }
         if split != 0 {
             for k in 1..run.len() {
-                if run[k - 1].is_ascii_digit() && !run[k].is_ascii_digit() && sql_word(&run[k..]) {
+                if !run[k - 1].is_ascii_digit() || run[k].is_ascii_digit() {
+                    continue;
+                }
+                // The word may also start one letter later, after a float-type
+                // suffix (`1Dunion`: the number `1D`, then `union`).
+                let suffix = matches!(run[k] | 0x20, b'd' | b'f') && k + 1 < run.len();
+                if sql_word(&run[k..]) || (suffix && sql_word(&run[k + 1..])) {
                     return false;
                 }
             }
@@ -658,6 +665,15 @@ impl Lexer<'_> {
                     j += 1;
                 }
                 i = j;
+            }
+        }
+        // `1DUNION`, `1fOR`: a float-type suffix (`1D`, `1F`, as Oracle writes
+        // literals) glued to a keyword reads as the number and the keyword.
+        if i < b.len() && matches!(b[i] | 0x20, b'd' | b'f') {
+            let end = self.word_end(i + 1);
+            if end > i + 1 && classify_word(&b[i + 1..end], false) != Tok::Word {
+                self.pos = i + 1;
+                return Tok::Num { hex: false };
             }
         }
         // Letters glued to digits: MySQL reads `1st` or `10px` as one identifier, but
@@ -1172,6 +1188,8 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
     let mut pending_waitfor = false;
     // Restarted the walk once at a `UNION`/`SELECT` after a short junk prefix.
     let mut resynced = false;
+    // Took a number list straight after `UNION` (see below): only a list counts.
+    let mut selectless_union = false;
     // Every code token so far was a word or keyword.
     let mut words_only = true;
 
@@ -1327,6 +1345,14 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
                 // before it (`Please select pair #1`) does not count.
                 resynced = true;
                 next_state = step(State::Operand, tok, Tok::Other, true);
+            } else if matches!(st, State::NeedSelect)
+                && union_after_value
+                && matches!(tok, Tok::Num { .. })
+            {
+                // `-1 union 1,2,3--`: a UNION whose SELECT a filter stripped (or the
+                // payload leaves out for one that strips it); the column list follows.
+                next_state = Some(State::After);
+                selectless_union = true;
             }
         }
         let Some(next_state) = next_state else {
@@ -1533,6 +1559,10 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
         && !ends_ok(prev, saw_select)
     {
         broke = true;
+    }
+    // `-1 union 1,2,3` is a column list; `2 union 3` could be anything.
+    if selectless_union && !saw_comma {
+        return None;
     }
     let ok = if broke {
         // A payload cut off mid-statement (no syntax error, input ran out) with

@@ -248,6 +248,8 @@ fn inert_values_skip_the_judge() {
         "1 union select 1",
         "1union",
         "1e5union",
+        "1Dunion",
+        "2.5fOR",
         "1.5e+3and",
         "0x41+0x42+0x43",
         "1 --",
@@ -296,6 +298,8 @@ fn inert_never_hides_a_match() {
         "x",
         "e",
         "e5",
+        "d",
+        "F",
         "a",
         "ab",
         "foo",
@@ -360,4 +364,23 @@ fn inert_never_hides_a_match() {
         matched_seen > 2_000,
         "only {matched_seen} matches generated"
     );
+}
+
+#[test]
+fn number_suffixes_and_selectless_unions() {
+    for s in [
+        "1DUNION SELECT 2",
+        "1fUNION SELECT 2",
+        "-6374 union 1,2,3,4,5--",
+        "9 UNION 1,2,3",
+    ] {
+        assert!(is_sqli(s), "missed: {s}");
+    }
+    for s in ["2 union 3", "1d", "5 days", "3f or 4f", "12dB"] {
+        assert!(
+            detect(s).is_none(),
+            "false positive: {s} -> {:?}",
+            detect(s)
+        );
+    }
 }
