@@ -296,9 +296,13 @@ static ASCII_WORD: [u8; 256] = {
 fn sql_word(w: &[u8]) -> bool {
     let shaped = keyword_shaped(w);
     let procedure = w.len() > 5 && w[2] == b'_';
-    (shaped || procedure)
+    // Catalog names are all longer than 6 bytes with an `_` or a leading `s`.
+    let catalog = w.len() >= 7 && (w[0] | 0x20 == b's' || w.contains(&b'_'));
+    (shaped || procedure || catalog)
         && w[0].is_ascii_alphabetic()
-        && ((shaped && classify_word(w, false) != Tok::Word) || system_procedure(w))
+        && ((shaped && classify_word(w, false) != Tok::Word)
+            || system_procedure(w)
+            || catalog_name(w))
 }
 
 /// Words a payload proper starts with, searched for when the value as a whole
@@ -1373,6 +1377,12 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
                 ) {
                     union_after_value = true;
                     score += 1;
+                } else if prev == Tok::Kw(Kw::Select)
+                    && matches!(before_prev, Tok::Num { .. } | Tok::Str { closed: true })
+                {
+                    // `-1 select union 1,2,3`: the two keywords swapped, as a payload
+                    // generator writes them; the union still follows the value.
+                    union_after_value = true;
                 }
             }
             Tok::Kw(Kw::Stmt) if b[t.start..t.end].eq_ignore_ascii_case(b"WAITFOR") => {
@@ -1446,6 +1456,8 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
             Tok::Func { risky: true, .. } => score += 4,
             // MSSQL's system procedures by name, called without parentheses.
             Tok::Word if system_procedure(&b[t.start..t.end]) => score += 4,
+            // The catalogs an attacker enumerates tables and users from.
+            Tok::Word if catalog_name(&b[t.start..t.end]) => score += 3,
             Tok::Func { known: true, .. } => score += 2,
             Tok::Var { sys: true } => score += 2,
             Tok::Var { sys: false } => score += 1,
@@ -1581,6 +1593,33 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
         score,
         fingerprint: fp[..fp_len].iter().map(|&c| char::from(c)).collect(),
     })
+}
+
+/// Database catalogs by name (`information_schema`, `sysobjects`, `pg_catalog`…),
+/// bare or in brackets/backticks: what a UNION-based extraction reads from.
+fn catalog_name(w: &[u8]) -> bool {
+    let w = match w {
+        [b'[' | b'`', inner @ .., b']' | b'`'] => inner,
+        _ => w,
+    };
+    one_of(
+        w,
+        &[
+            b"information_schema",
+            b"sysobjects",
+            b"syscolumns",
+            b"sysdatabases",
+            b"sysusers",
+            b"sqlite_master",
+            b"sqlite_schema",
+            b"pg_catalog",
+            b"pg_shadow",
+            b"pg_user",
+            b"all_tables",
+            b"all_tab_columns",
+            b"user_tables",
+        ],
+    )
 }
 
 /// `xp_cmdshell`, `sp_oacreate`…: MSSQL extended and system procedures.
