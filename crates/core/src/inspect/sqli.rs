@@ -20,9 +20,7 @@
 //!
 //! Everything is one pass per context over the input with no backtracking.
 
-use std::sync::LazyLock;
-
-use super::prefilter::{ByteSet, Patterns};
+use super::prefilter::ByteSet;
 
 /// Evidence needed to call a plausible token stream an injection.
 pub const THRESHOLD: u32 = 3;
@@ -294,15 +292,13 @@ static ASCII_WORD: [u8; 256] = {
 /// words with one table load.
 #[inline]
 fn sql_word(w: &[u8]) -> bool {
-    let shaped = keyword_shaped(w);
-    let procedure = w.len() > 5 && w[2] == b'_';
-    // Catalog names are all longer than 6 bytes with an `_` or a leading `s`.
-    let catalog = w.len() >= 7 && (w[0] | 0x20 == b's' || w.contains(&b'_'));
-    (shaped || procedure || catalog)
-        && w[0].is_ascii_alphabetic()
-        && ((shaped && classify_word(w, false) != Tok::Word)
-            || system_procedure(w)
-            || catalog_name(w))
+    if !w[0].is_ascii_alphabetic() {
+        return false;
+    }
+    if keyword_shaped(w) && (classify_word(w, false) != Tok::Word || catalog_name(w)) {
+        return true;
+    }
+    w.len() > 5 && w[2] == b'_' && system_procedure(w)
 }
 
 /// Words a payload proper starts with, searched for when the value as a whole
@@ -318,16 +314,34 @@ const RESUME_JUNK: ByteSet = ByteSet::from_bytes(b"'\"()[]{}*,;=-#/@\\`|&!<>%^~:
 const MAX_RESUMES: usize = 4;
 
 /// Judges the value again from each of its first few [`RESUME_WORDS`], as bare
-/// code, with a higher bar ([`judge`] with `resume_from > 0`).
+/// code, with a higher bar ([`judge`] with `resume_from > 0`). A position counts
+/// when the whole word stands there (not at the very start, which the first walk
+/// covered): a maximal run of word bytes spelling it in any case.
 fn resume_at_keywords(b: &[u8]) -> Option<SqliMatch> {
-    static WORDS: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(RESUME_WORDS, true));
-    WORDS
-        .find_iter(b)
-        .filter(|&(start, end)| {
-            start > 0 && !is_word_byte(b[start - 1]) && b.get(end).is_none_or(|&c| !is_word_byte(c))
-        })
-        .take(MAX_RESUMES)
-        .find_map(|(start, _)| judge(b, Context::Bare, start))
+    let mut tried = 0;
+    let mut i = 0;
+    while i < b.len() && tried < MAX_RESUMES {
+        if !is_word_byte(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && is_word_byte(b[i]) {
+            i += 1;
+        }
+        let w = &b[start..i];
+        if start > 0
+            && RESUME_WORDS
+                .iter()
+                .any(|r| w.eq_ignore_ascii_case(r.as_bytes()))
+        {
+            tried += 1;
+            if let Some(m) = judge(b, Context::Bare, start) {
+                return Some(m);
+            }
+        }
+    }
+    None
 }
 
 /// Convenience: whether [`detect`] finds anything.
@@ -846,7 +860,7 @@ const LOGIC_WORDS: &[&[u8]] = &[b"AND", b"OR", b"XOR"];
 /// Longest word [`classify_word`] looks up (the buffer it upper-cases into).
 const MAX_KEYWORD: usize = 24;
 
-/// The shape of every keyword and operator word: length, first and last byte
+/// The shape of every keyword, operator word and catalog name: length, first and last byte
 /// (folded to their low five bits, so case does not matter). A word whose shape is
 /// not here is a plain word, found with one table load instead of an upper-cased
 /// copy and a string match; most words of prose and data are rejected this way.
@@ -854,7 +868,7 @@ const MAX_KEYWORD: usize = 24;
 /// sends more words to the exact lookup.
 static KEYWORD_SHAPES: [[u32; 32]; MAX_KEYWORD + 1] = {
     let mut t = [[0u32; 32]; MAX_KEYWORD + 1];
-    let lists: [&[&[u8]]; 2] = [KEYWORD_WORDS, LOGIC_WORDS];
+    let lists: [&[&[u8]]; 3] = [KEYWORD_WORDS, LOGIC_WORDS, CATALOG_NAMES];
     let mut l = 0;
     while l < lists.len() {
         let mut i = 0;
@@ -1602,25 +1616,25 @@ fn catalog_name(w: &[u8]) -> bool {
         [b'[' | b'`', inner @ .., b']' | b'`'] => inner,
         _ => w,
     };
-    one_of(
-        w,
-        &[
-            b"information_schema",
-            b"sysobjects",
-            b"syscolumns",
-            b"sysdatabases",
-            b"sysusers",
-            b"sqlite_master",
-            b"sqlite_schema",
-            b"pg_catalog",
-            b"pg_shadow",
-            b"pg_user",
-            b"all_tables",
-            b"all_tab_columns",
-            b"user_tables",
-        ],
-    )
+    one_of(w, CATALOG_NAMES)
 }
+
+/// The names [`catalog_name`] knows.
+const CATALOG_NAMES: &[&[u8]] = &[
+    b"information_schema",
+    b"sysobjects",
+    b"syscolumns",
+    b"sysdatabases",
+    b"sysusers",
+    b"sqlite_master",
+    b"sqlite_schema",
+    b"pg_catalog",
+    b"pg_shadow",
+    b"pg_user",
+    b"all_tables",
+    b"all_tab_columns",
+    b"user_tables",
+];
 
 /// `xp_cmdshell`, `sp_oacreate`…: MSSQL extended and system procedures.
 fn system_procedure(w: &[u8]) -> bool {
