@@ -8,7 +8,7 @@
 //! at the start, or punctuation SQL has no use for are syntax errors, and the stream is
 //! rejected at that point.
 //!
-//! Each context is tokenized ([`tokenize`]) with a MySQL-first lexer (strings with
+//! Each context is tokenized ([`Lexer`]) with a MySQL-first lexer (strings with
 //! doubled quotes and backslash escapes, `#`/`--`/`/* */` comments and `/*! */`
 //! executable comments, hex/binary literals, `@`/`@@` variables, backtick names,
 //! multi-byte operators), then a small state machine walks the tokens checking that
@@ -17,6 +17,9 @@
 //! query, a known database function). A value is reported when a context is
 //! syntactically plausible to its end (or long enough before a break) and the
 //! evidence reaches [`THRESHOLD`].
+//!
+//! Most values never reach the judge: [`inert`] first proves, from one scan of the
+//! bytes and words, that a value holds none of what the judge counts as evidence.
 //!
 //! Everything is one pass per context over the input with no backtracking.
 
@@ -77,7 +80,7 @@ pub enum Kw {
     Target,
 }
 
-/// Token kinds produced by [`tokenize`].
+/// Token kinds produced by [`Lexer`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tok {
     /// A string literal; `closed` is false for one cut off by the end of input (the
@@ -198,9 +201,9 @@ fn judge_contexts(b: &[u8], set: &ByteSet) -> Option<SqliMatch> {
 const EVIDENCE_BYTES: ByteSet = ByteSet::from_bytes(b"'\"`#@()=<>!|&;*\\[");
 
 /// Whether `input` provably holds no SQL injection, from a scan far cheaper than
-/// the judge. Every point of evidence [`judge`] adds comes from a keyword or
+/// the judge. Every point of evidence the judge adds comes from a keyword or
 /// operator word, an MSSQL system procedure name, a hex literal, or a byte of
-/// [`EVIDENCE_BYTES`] (or `--`); a value with none of them scores 0 in every
+/// `EVIDENCE_BYTES` (or `--`); a value with none of them scores 0 in every
 /// context, below [`THRESHOLD`], and the keyword resumes never start. Most text is
 /// such a value (`Valor+n%C3%BAmero+3`, `gift wrap, or leave it` is not: `or`).
 pub fn inert(input: &str) -> bool {
