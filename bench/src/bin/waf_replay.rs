@@ -40,7 +40,11 @@ async fn send(client: &reqwest::Client, base: &str, r: &Req) -> Option<u16> {
     // A host name, as browsers send, unless the case names its own: the numeric
     // `Host: 127.0.0.1:port` the URL would give costs every request 3 points at CRS
     // (rule 920350), which measures the replay rather than the WAF.
-    if !r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+    if !r
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("host"))
+    {
         b = b.header(reqwest::header::HOST, "localhost");
     }
     for (k, v) in &r.headers {
