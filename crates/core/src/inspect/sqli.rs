@@ -1227,6 +1227,7 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
                 n = 1;
                 prev = Tok::Str { closed: true };
                 st = State::After;
+                words_only = false;
             }
             _ => return None,
         }

@@ -376,6 +376,7 @@ fn number_suffixes_and_selectless_unions() {
         "-6374 union 1,2,3,4,5--",
         "9 UNION 1,2,3",
         "-747 select union 1,2,3,4,5,6/*",
+        "1' select union 1,2,3,4,5,6/*",
     ] {
         assert!(is_sqli(s), "missed: {s}");
     }
@@ -387,6 +388,8 @@ fn number_suffixes_and_selectless_unions() {
         "12dB",
         "please select union members",
         "the information_schema docs",
+        "O'Brien select the blue one please",
+        "d'accord, select union members first",
     ] {
         assert!(
             detect(s).is_none(),
