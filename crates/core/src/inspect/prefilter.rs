@@ -144,35 +144,59 @@ pub fn find_ci(hay: &[u8], needle: &[u8]) -> bool {
 #[derive(Debug)]
 pub struct Patterns {
     ac: Option<aho_corasick::AhoCorasick>,
+    /// The same automaton without the crate's prefilter, for short haystacks: on a
+    /// header or a form value the prefilter's candidate search and restarts cost
+    /// more than running the automaton over every byte (measured: 3 % of a JSON
+    /// request's inspection), while on long ones it skips most of the input.
+    ac_short: Option<aho_corasick::AhoCorasick>,
     pats: &'static [&'static str],
     ascii_ci: bool,
 }
 
+/// Haystacks shorter than this use [`Patterns`]' automaton without prefilter.
+const SHORT_HAYSTACK: usize = 256;
+
 impl Patterns {
     /// Compiles `pats`; with `ascii_ci`, patterns must be written in lower case.
     pub fn new(pats: &'static [&'static str], ascii_ci: bool) -> Self {
-        let ac = aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(ascii_ci)
-            // Leftmost semantics let the crate use its SIMD literal searcher; for a
-            // yes/no answer the match kind makes no difference.
-            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build(pats)
-            .ok();
-        Self { ac, pats, ascii_ci }
+        let build = |prefilter: bool| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(ascii_ci)
+                // Leftmost semantics let the crate use its SIMD literal searcher; for
+                // a yes/no answer the match kind makes no difference.
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                .prefilter(prefilter)
+                .build(pats)
+                .ok()
+        };
+        Self {
+            ac: build(true),
+            ac_short: build(false),
+            pats,
+            ascii_ci,
+        }
+    }
+
+    fn automaton(&self, hay: &[u8]) -> Option<&aho_corasick::AhoCorasick> {
+        if hay.len() < SHORT_HAYSTACK {
+            self.ac_short.as_ref().or(self.ac.as_ref())
+        } else {
+            self.ac.as_ref()
+        }
     }
 
     /// The `(start, end)` of each leftmost, non-overlapping occurrence in `hay`.
     /// Empty if the searcher could not be built, which these short lists never
     /// reach: callers use it to find more to judge, not to decide a verdict.
     pub fn find_iter<'h>(&'h self, hay: &'h [u8]) -> impl Iterator<Item = (usize, usize)> + 'h {
-        self.ac
-            .iter()
+        self.automaton(hay)
+            .into_iter()
             .flat_map(move |ac| ac.find_iter(hay).map(|m| (m.start(), m.end())))
     }
 
     /// Whether any pattern occurs in `hay`.
     pub fn is_match(&self, hay: &[u8]) -> bool {
-        match &self.ac {
+        match self.automaton(hay) {
             Some(ac) => ac.is_match(hay),
             // Building only fails past size limits these short lists never reach;
             // searching pattern by pattern gives the same answer, only slower.
