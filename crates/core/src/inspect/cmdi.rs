@@ -7,6 +7,8 @@
 //! `<(`) and the word that follows them. Common English words that are also
 //! programs (`more`, `type`, `set`, `find`…) only count with shell-looking arguments.
 
+use std::borrow::Cow;
+
 use super::prefilter::ByteSet;
 use super::{severity, Detector, Hit};
 
@@ -151,10 +153,10 @@ fn hit(sev: u32, reason: &'static str) -> Option<Hit> {
 }
 
 /// Removes quoting and expansion tricks a shell would erase before running.
-fn normalise(s: &str) -> String {
+fn normalise(s: &str) -> Cow<'_, str> {
     // The expansions all start with `$`; most values have none, so skip the copies.
-    let s: std::borrow::Cow<'_, str> = if s.contains('$') {
-        std::borrow::Cow::Owned(
+    let s: Cow<'_, str> = if s.contains('$') {
+        Cow::Owned(
             s.replace("${IFS}", " ")
                 .replace("$IFS$9", " ")
                 .replace("$IFS", " ")
@@ -162,8 +164,13 @@ fn normalise(s: &str) -> String {
                 .replace("$*", ""),
         )
     } else {
-        std::borrow::Cow::Borrowed(s)
+        Cow::Borrowed(s)
     };
+    // Nothing to join without a quote or a backslash: the value as it is (the
+    // User-Agent of every browser has `;` and comes here).
+    if !s.contains(['\'', '"', '\\']) {
+        return s;
+    }
     let mut out = String::with_capacity(s.len());
     let mut prev_word = false;
     for c in s.chars() {
@@ -176,7 +183,7 @@ fn normalise(s: &str) -> String {
             }
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Checks one decoded form of a value.

@@ -214,7 +214,8 @@ fn inert_set(b: &[u8], set: &ByteSet) -> bool {
     if set.intersects(&EVIDENCE_BYTES) {
         return false;
     }
-    if set.has(b'-') && memchr::memmem::find(b, b"--").is_some() {
+    // memchr on `-` rather than a substring search: that builds a searcher per call.
+    if set.has(b'-') && memchr::memchr_iter(b'-', b).any(|i| b.get(i + 1) == Some(&b'-')) {
         return false;
     }
     // Words are checked as the lexer could cut them: every maximal run of ASCII

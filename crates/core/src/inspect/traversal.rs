@@ -122,8 +122,13 @@ pub fn check_set(s: &str, path_segment: bool, set: &ByteSet) -> Option<Hit> {
     }
     let mut dots = 0usize;
     let mut i = 0;
-    while let Some(off) = memchr::memmem::find(&b[i..], b"..") {
+    // `..` found from its first `.` (memchr), not a substring searcher per call.
+    while let Some(off) = memchr::memchr(b'.', &b[i..]) {
         let p = i + off;
+        if b.get(p + 1) != Some(&b'.') {
+            i = p + 1;
+            continue;
+        }
         let next = b.get(p + 2).copied();
         let prev = if p == 0 { None } else { Some(b[p - 1]) };
         let sep_after = matches!(next, Some(b'/' | b'\\'))
