@@ -445,8 +445,13 @@ fn json(body: &[u8], policy: &InspectPolicy, ex: &mut Collector<'_>) {
         max: lim.max_inputs,
         ex,
     };
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let res = Node(&mut walk).deserialize(&mut de).and_then(|()| de.end());
+    // A body that is valid UTF-8 as a whole (checked in one fast pass) is parsed as
+    // text, so its strings are not validated again one by one; anything else goes
+    // through the byte parser, which reports where the bad bytes are.
+    let res = match std::str::from_utf8(body) {
+        Ok(text) => walk_json(serde_json::Deserializer::from_str(text), &mut walk),
+        Err(_) => walk_json(serde_json::Deserializer::from_slice(body), &mut walk),
+    };
     if let Err(e) = res {
         let msg = e.to_string();
         let err = if msg.starts_with("too deep") || msg.starts_with("recursion limit") {
@@ -467,6 +472,13 @@ fn json(body: &[u8], policy: &InspectPolicy, ex: &mut Collector<'_>) {
         };
         ex.errors.push(err);
     }
+}
+
+fn walk_json<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    walk: &mut JsonWalk<'_, '_>,
+) -> Result<(), serde_json::Error> {
+    Node(walk).deserialize(&mut de).and_then(|()| de.end())
 }
 
 // === XML ===
