@@ -250,7 +250,10 @@ fn inert_set(b: &[u8], set: &ByteSet) -> bool {
         if run.len() >= 3 && run[0] == b'0' && matches!(run[1] | 0x20, b'x' | b'b') {
             return false;
         }
-        if sql_word(run) {
+        // A run can also start right after a number's `.` (`0.Dunion`: the number
+        // `0.`, the suffix `D`, then `union`), so its own suffix reading counts too.
+        let suffixed = run.len() > 1 && matches!(run[0] | 0x20, b'd' | b'f');
+        if sql_word(run) || (suffixed && sql_word(&run[1..])) {
             return false;
         }
         if split != 0 {

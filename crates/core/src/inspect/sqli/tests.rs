@@ -249,6 +249,9 @@ fn inert_values_skip_the_judge() {
         "1union",
         "1e5union",
         "1Dunion",
+        "0.Dunion",
+        // Found by the `sqli` fuzz target: `0.` `D` `DO`.
+        "\0 \0\0\u{0}0.DDO\0 \0\0\u{0}0.DDO\u{11}\0\0\u{0}0.DDO\0 \0\0\u{0}0.DD",
         "2.5fOR",
         "1.5e+3and",
         "0x41+0x42+0x43",
