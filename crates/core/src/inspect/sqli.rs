@@ -250,27 +250,29 @@ fn inert_set(b: &[u8], set: &ByteSet) -> bool {
         if run.len() >= 3 && run[0] == b'0' && matches!(run[1] | 0x20, b'x' | b'b') {
             return false;
         }
-        // A run can also start right after a number's `.` (`0.Dunion`: the number
-        // `0.`, the suffix `D`, then `union`), so its own suffix reading counts too.
-        let suffixed = run.len() > 1 && matches!(run[0] | 0x20, b'd' | b'f');
-        if sql_word(run) || (suffixed && sql_word(&run[1..])) {
+        if token_reads_as_sql(run) {
             return false;
         }
         if split != 0 {
             for k in 1..run.len() {
-                if !run[k - 1].is_ascii_digit() || run[k].is_ascii_digit() {
-                    continue;
-                }
-                // The word may also start one letter later, after a float-type
-                // suffix (`1Dunion`: the number `1D`, then `union`).
-                let suffix = matches!(run[k] | 0x20, b'd' | b'f') && k + 1 < run.len();
-                if sql_word(&run[k..]) || (suffix && sql_word(&run[k + 1..])) {
+                if run[k - 1].is_ascii_digit()
+                    && !run[k].is_ascii_digit()
+                    && token_reads_as_sql(&run[k..])
+                {
                     return false;
                 }
             }
         }
     }
     true
+}
+
+/// Whether a token starting at `w` (a run or the rest of one) can be evidence:
+/// as a word, or one letter later after a float-type suffix the number before it
+/// took (`1Dunion`, and `0.Dunion` where the run starts after the number's dot).
+#[inline]
+fn token_reads_as_sql(w: &[u8]) -> bool {
+    sql_word(w) || (w.len() > 1 && matches!(w[0] | 0x20, b'd' | b'f') && sql_word(&w[1..]))
 }
 
 const DIGIT: u8 = 1;

@@ -237,7 +237,7 @@ fn inert_values_skip_the_judge() {
         "Calle de Alcalá 42, 3º B",
         "SKU-00001",
         "+34 912 345 678",
-        "maria.obrien@example.com".split('@').next().unwrap_or(""),
+        "maria.obrien",
         "10px 2em",
         "1st-class/2nd-class",
     ] {
