@@ -106,6 +106,14 @@ fn any_detector(v: &str) -> bool {
         .any(|h| h.severity >= inspect::severity::CRITICAL)
 }
 
+/// Whether the SQL detector flags `raw` as the gateway sees it in a query string:
+/// the raw spelling and each decoded form.
+fn sqli_gateway(raw: &str) -> bool {
+    inspect::inspect_value(raw, Source::Query)
+        .iter()
+        .any(|h| h.detector == inspect::Detector::Sqli)
+}
+
 fn lines(path: &Path) -> Vec<String> {
     match std::fs::read(path) {
         Ok(b) => String::from_utf8_lossy(&b)
@@ -151,6 +159,8 @@ fn libinjection(root: &Path, rows: &mut Vec<Row>, o: &mut Opts) {
     files_under(&dir, ".txt", &mut files);
     let mut sqli_t = Tally::default();
     let mut sqli_ref = Tally::default();
+    let mut sqli_gw = Tally::default();
+    let mut fp_gw = Tally::default();
     let mut xss_t = Tally::default();
     let mut xss_ref = Tally::default();
     let mut fp_sqli = Tally::default();
@@ -184,6 +194,7 @@ fn libinjection(root: &Path, rows: &mut Vec<Row>, o: &mut Opts) {
                         o.miss("sqli", &v);
                     }
                     sqli_t.add(key, hit);
+                    sqli_gw.add(key, sqli_gateway(l));
                     sqli_ref.add(key, libinjectionrs::detect_sqli(key).is_injection());
                 }
                 2 => {
@@ -201,6 +212,7 @@ fn libinjection(root: &Path, rows: &mut Vec<Row>, o: &mut Opts) {
                         o.miss("false-positive", &v);
                     }
                     fp_sqli.add(key, s);
+                    fp_gw.add(key, sqli_gateway(l));
                     fp_any.add(key, any_detector(&v));
                     fp_ref.add(key, libinjectionrs::detect_sqli(key).is_injection());
                 }
@@ -219,6 +231,13 @@ fn libinjection(root: &Path, rows: &mut Vec<Row>, o: &mut Opts) {
         reference: format!("C 17131/17149; {}", r(sqli_ref)),
     });
     rows.push(Row {
+        set: "libinjection sqli-*".into(),
+        label: "attack",
+        what: "sqli detector, on the line as a query value (raw + decoded forms)",
+        tally: sqli_gw,
+        reference: String::new(),
+    });
+    rows.push(Row {
         set: "libinjection xss-*".into(),
         label: "attack",
         what: "xss detector",
@@ -231,6 +250,13 @@ fn libinjection(root: &Path, rows: &mut Vec<Row>, o: &mut Opts) {
         what: "sqli detector",
         tally: fp_sqli,
         reference: format!("C 21/421; {}", r(fp_ref)),
+    });
+    rows.push(Row {
+        set: "libinjection false_positives".into(),
+        label: "benign",
+        what: "sqli detector, on the line as a query value (raw + decoded forms)",
+        tally: fp_gw,
+        reference: String::new(),
     });
     rows.push(Row {
         set: "libinjection false_positives".into(),

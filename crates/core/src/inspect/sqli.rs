@@ -382,6 +382,8 @@ pub struct Lexer<'a> {
     in_exec_comment: bool,
     /// How many executable comments were opened.
     pub exec_comments: u32,
+    /// Open ODBC escapes (`{ts …}`), whose `}` closes like `)`.
+    odbc_open: u32,
 }
 
 impl<'a> Lexer<'a> {
@@ -393,6 +395,7 @@ impl<'a> Lexer<'a> {
             in_string,
             in_exec_comment: false,
             exec_comments: 0,
+            odbc_open: 0,
         }
     }
 
@@ -445,9 +448,18 @@ impl<'a> Lexer<'a> {
             } else if c == 0xC2 && self.peek(1) == 0xA0 {
                 // MySQL treats a no-break space as whitespace; evasion lists use it.
                 self.pos += 2;
-            } else if c == b'*' && self.peek(1) == b'/' && self.in_exec_comment {
+            } else if c == b'*' && self.peek(1) == b'/' {
+                // The end of an executable comment, or a stray terminator: a payload
+                // placed inside a comment of the query closes it (`*/ union …`), and
+                // `/*/**/*/` leaves one behind for a parser that nests comments.
+                // `*` then `/` is no expression either way.
                 self.in_exec_comment = false;
                 self.pos += 2;
+            } else if c == b'\\' && self.peek(1) != b'N' && self.pos < self.b.len() {
+                // A backslash outside a literal is no SQL token (`\N`, NULL, aside):
+                // payloads use it to split tokens some parsers then drop
+                // (`\1UNION SELECT`, `1=\1AND\1=\1`).
+                self.pos += 1;
             } else if c == b'/' && self.peek(1) == b'*' && self.peek(2) == b'!' {
                 // `/*!50000UNION*/`: MySQL executes the content, so lex it as code.
                 self.pos += 3;
@@ -547,7 +559,26 @@ impl Iterator for Lexer<'_> {
                     }
                     _ => self.word_end(from),
                 };
-                Tok::Var { sys }
+                let name = &b[from..self.pos];
+                match classify_word(name, !sys && self.followed_by_paren(self.pos)) {
+                    // `@version()`: a sigil before a database function (a payload
+                    // written for a filter that strips the `@`, or by a careless
+                    // generator) still calls it.
+                    f @ Tok::Func { known: true, .. } => f,
+                    _ => Tok::Var { sys },
+                }
+            }
+            // ODBC escape syntax, which MySQL accepts: `{ts '…'}`, `{fn x()}`, and
+            // any `{identifier expr}`, read as the parenthesised expression.
+            b'{' if odbc_escape(&b[start + 1..]) => {
+                self.pos = self.word_end(start + 1);
+                self.odbc_open += 1;
+                Tok::LParen
+            }
+            b'}' if self.odbc_open > 0 => {
+                self.odbc_open -= 1;
+                self.pos += 1;
+                Tok::RParen
             }
             b'(' => {
                 self.pos += 1;
@@ -671,6 +702,13 @@ impl Lexer<'_> {
                 self.pos = i;
                 return Tok::Num { hex: true };
             }
+            // `0xUNION`: a hex prefix with no digits glued to a keyword, read by
+            // some parsers as an empty literal and the keyword.
+            let end = self.word_end(start + 2);
+            if end > start + 2 && classify_word(&b[start + 2..end], false) != Tok::Word {
+                self.pos = start + 2;
+                return Tok::Num { hex: false };
+            }
         }
         let mut i = start;
         while i < b.len() && b[i].is_ascii_digit() {
@@ -714,6 +752,16 @@ impl Lexer<'_> {
         self.pos = i;
         Tok::Num { hex: false }
     }
+}
+
+/// Whether `b` (just after a `{`) opens an ODBC escape: an identifier, then a blank.
+fn odbc_escape(b: &[u8]) -> bool {
+    let n = b
+        .iter()
+        .take(16)
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+        .count();
+    n > 0 && matches!(b.get(n), Some(b' ' | b'\t' | b'\n' | b'\r'))
 }
 
 /// The length of a `[name]` body (up to its `]`), when it is a plain identifier.
@@ -1073,6 +1121,7 @@ const KNOWN_FUNCS: &[&[u8]] = &[
     b"PASSWORD",
     b"OLD_PASSWORD",
     b"STDDEV",
+    b"FIND_IN_SET",
 ];
 
 // === judge ===
@@ -1219,15 +1268,23 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
     let mut selectless_union = false;
     // Every code token so far was a word or keyword.
     let mut words_only = true;
+    // Where the previous code token ended, and how many lost `+` were put back.
+    let mut prev_end = 0usize;
+    let mut lost_plus = 0u8;
+    // Saw a database function, a system variable or a SELECT: the walk is in
+    // code, where a lost `+` is worth putting back.
+    let mut in_code = false;
 
     if q.is_some() {
         // The first token is the tail of the literal the value closes.
         match lex.next() {
             Some(Token {
                 tok: Tok::Str { closed: true },
+                end,
                 ..
             }) => {
                 score += 1;
+                prev_end = end;
                 fp[0] = b's';
                 fp_len = 1;
                 n = 1;
@@ -1381,6 +1438,13 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
                 // payload leaves out for one that strips it); the column list follows.
                 next_state = Some(State::After);
                 selectless_union = true;
+            } else if matches!(st, State::After | State::AfterAlias)
+                && lost_plus < MAX_LOST_PLUS
+                && lost_plus_between(b, prev_end, t.start)
+                && concatenated(prev, tok, in_code)
+            {
+                lost_plus += 1;
+                next_state = step(State::Operand, tok, Tok::Op { unary: false }, false);
             }
         }
         let Some(next_state) = next_state else {
@@ -1534,8 +1598,13 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
         reopened = tok == (Tok::Str { closed: false }) && b[t.start] == b'\'';
         words_only &= matches!(tok, Tok::Word | Tok::Kw(_));
         saw_comma |= tok == Tok::Comma;
+        in_code |= matches!(
+            tok,
+            Tok::Func { known: true, .. } | Tok::Var { sys: true } | Tok::Kw(Kw::Select)
+        );
         before_prev = prev;
         prev = tok;
+        prev_end = t.end;
         st = next_state;
         n += 1;
     }
@@ -1617,6 +1686,36 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
         score,
         fingerprint: fp[..fp_len].iter().map(|&c| char::from(c)).collect(),
     })
+}
+
+/// How many operands a walk may join as if a `+` stood between them.
+const MAX_LOST_PLUS: u8 = 4;
+
+/// Whether the gap between two tokens is blanks only, where form decoding may
+/// have turned a `+` into a space.
+fn lost_plus_between(b: &[u8], from: usize, to: usize) -> bool {
+    from < to && b[from..to].iter().all(|c| matches!(c, b' ' | b'\t'))
+}
+
+/// Whether `tok` right after the operand `prev` reads as string or number building
+/// with its operator lost: `+` is MSSQL's concatenation, and form decoding turns it
+/// into a space (`CHAR(124)+USER+CHAR(124)` arrives as `CHAR(124) USER CHAR(124)`).
+/// Only shapes prose does not make: a database function or a variable after any
+/// operand; once the walk is `in_code`, also a literal after a parenthesis or
+/// variable, and hex after hex. Two plain words stay a syntax error.
+fn concatenated(prev: Tok, tok: Tok, in_code: bool) -> bool {
+    match tok {
+        Tok::Func { known: true, .. } | Tok::Var { .. } => true,
+        Tok::Str { .. } | Tok::Num { .. } => {
+            in_code
+                && matches!(
+                    (prev, tok),
+                    (Tok::RParen | Tok::Var { .. }, _)
+                        | (Tok::Num { hex: true }, Tok::Num { hex: true })
+                )
+        }
+        _ => false,
+    }
 }
 
 /// Database catalogs by name (`information_schema`, `sysobjects`, `pg_catalog`…),

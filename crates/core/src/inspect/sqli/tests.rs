@@ -401,3 +401,47 @@ fn number_suffixes_and_selectless_unions() {
         );
     }
 }
+
+#[test]
+fn lexer_quirks_and_lost_plus_signs() {
+    for s in [
+        // Backslashes splitting tokens, stray comment terminators, nested comments.
+        "\\1UNION SELECT 2",
+        "1=\\1AND\\1=\\1;",
+        "SELECT 1FROM[t]WHERE\\1=\\1AND\\1=\\1",
+        "1 union/*/**/*/select a, b from c",
+        "*/ union select 1,2,3--",
+        // A sigil before a function, ODBC escapes, an empty hex prefix.
+        "-1' and substring(@version(),1,1)=5--",
+        "{ts 1}UNION SELECT 2",
+        "{fn 1} or 1=1",
+        "SELECT 0xUNION SELECT 2",
+        // `+` turned into spaces by form decoding.
+        "1 or 1=(select top 1 cast(name as nvarchar) ':' cast(pass as nvarchar) from t)--",
+        "(select top 1 @@version db_name() from sysobjects)",
+        "X AND CHAR(124) USER CHAR(124)=0",
+        "19 version() LIMIT 1,1",
+        "x' find_in_set(a, 'b') and '1",
+    ] {
+        assert!(is_sqli(s), "missed: {s}");
+    }
+    for s in [
+        "C:\\Users\\me\\Documents\\report (final).doc",
+        "use \\ or / as separators",
+        "{name} and {value} or {other}",
+        "{ts 1}",
+        "x*/y",
+        "see chapter 3 (page 12) 'quoted' or not",
+        "I paid 19 dollars (tax) or so",
+        "type 2 char(s) or more",
+        "ping @john (see above) or @mary",
+        "0xford or oxford",
+        "price (USD) 12 or 0x1F 0x20",
+    ] {
+        assert!(
+            detect(s).is_none(),
+            "false positive: {s} -> {:?}",
+            detect(s)
+        );
+    }
+}
