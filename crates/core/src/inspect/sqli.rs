@@ -841,14 +841,14 @@ fn classify_word(w: &[u8], paren: bool) -> Tok {
             ) if u != b"IF" => return Tok::Kw(kw.unwrap_or(Kw::Literal)),
             _ => {}
         }
-        if matches!(u, b"AND" | b"OR" | b"XOR") {
+        if LOGIC_WORDS.contains(&u) {
             return Tok::Logic;
         }
         let risky = RISKY_FUNCS.contains(&u);
         let known = risky || KNOWN_FUNCS.contains(&u);
         return Tok::Func { known, risky };
     }
-    if matches!(u, b"AND" | b"OR" | b"XOR") {
+    if LOGIC_WORDS.contains(&u) {
         return Tok::Logic;
     }
     match kw {
@@ -911,8 +911,9 @@ keywords! {
         | b"VIEW" | b"INDEX" | b"TRIGGER" | b"LOGIN" | b"TIME";
 }
 
-/// Operator words, which the lexer turns into [`Tok::Logic`].
-const LOGIC_WORDS: &[&[u8]] = &[b"AND", b"OR", b"XOR"];
+/// Operator words, which the lexer turns into [`Tok::Logic`]: with MS Access's
+/// `EQV` (equivalence) and `IMP` (implication).
+const LOGIC_WORDS: &[&[u8]] = &[b"AND", b"OR", b"XOR", b"EQV", b"IMP"];
 
 /// Longest word [`classify_word`] looks up (the buffer it upper-cases into).
 const MAX_KEYWORD: usize = 24;
@@ -1122,6 +1123,7 @@ const KNOWN_FUNCS: &[&[u8]] = &[
     b"OLD_PASSWORD",
     b"STDDEV",
     b"FIND_IN_SET",
+    b"STRCOMP",
 ];
 
 // === judge ===
@@ -1149,6 +1151,8 @@ enum State {
     DeclVar,
     /// After `DECLARE @v`: its type (`int`, `varchar(255)`, `AS int`).
     DeclType,
+    /// After a T-SQL label's name at the start of a statement: its `:` follows.
+    Label,
 }
 
 fn class_char(t: Tok) -> u8 {
@@ -1274,6 +1278,8 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
     // Saw a database function, a system variable or a SELECT: the walk is in
     // code, where a lost `+` is worth putting back.
     let mut in_code = false;
+    // Token index of the last `SELECT`.
+    let mut select_at = usize::MAX - 1;
 
     if q.is_some() {
         // The first token is the tail of the literal the value closes.
@@ -1445,6 +1451,21 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
             {
                 lost_plus += 1;
                 next_state = step(State::Operand, tok, Tok::Op { unary: false }, false);
+            } else if matches!(st, State::Stmt)
+                && tok == Tok::Word
+                && b.get(t.end) == Some(&b':')
+                && !matches!(b.get(t.end + 1), Some(b':' | b'='))
+            {
+                // `; retry: goto retry`: a T-SQL label opens the statement.
+                next_state = Some(State::Label);
+            } else if saw_select
+                && matches!(st, State::After | State::AfterAlias)
+                && tok == Tok::Word
+                && catalog_name(word)
+            {
+                // `select 1,2 table_name information_schema.columns`: a catalog where
+                // the FROM a filter stripped stood.
+                next_state = Some(State::After);
             }
         }
         let Some(next_state) = next_state else {
@@ -1507,6 +1528,7 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
                     score += 1;
                 }
                 saw_select = true;
+                select_at = n;
             }
             Tok::Kw(Kw::Stmt) | Tok::Kw(Kw::Exec) => {
                 if matches!(prev, Tok::Semi | Tok::Str { .. } | Tok::Kw(Kw::Union)) || n == 0 {
@@ -1546,7 +1568,10 @@ fn judge(b: &[u8], ctx: Context, resume_from: usize) -> Option<SqliMatch> {
             Tok::Word if system_procedure(&b[t.start..t.end]) => score += 4,
             // The catalogs an attacker enumerates tables and users from.
             Tok::Word if catalog_name(&b[t.start..t.end]) => score += 3,
-            Tok::Func { known: true, .. } => score += 2,
+            // `SELECT version()`: a database function as the first column.
+            Tok::Func { known: true, .. } => {
+                score += 2 + u32::from(saw_select && select_at + 1 == n)
+            }
             Tok::Var { sys: true } => score += 2,
             Tok::Var { sys: false } => score += 1,
             Tok::Num { hex: true } => score += 1,
@@ -1815,6 +1840,12 @@ fn step(st: State, tok: Tok, prev: Tok, start: bool) -> Option<State> {
     use State::*;
     Some(match st {
         Exec => Exec,
+        // The lexer has no token for `:`; the judge enters this state only when the
+        // next byte is one.
+        Label => match tok {
+            Tok::Other => Stmt,
+            _ => return None,
+        },
         DeclVar => match tok {
             Tok::Var { sys: false } => DeclType,
             _ => return None,

@@ -445,3 +445,32 @@ fn lexer_quirks_and_lost_plus_signs() {
         );
     }
 }
+
+#[test]
+fn dialect_operators_labels_and_stripped_keywords() {
+    for s in [
+        // MS Access's logical operators.
+        "foo' Eqv StrComp(name, 0x12 0x34,0) Imp 'a",
+        // A T-SQL label, then a jump to it.
+        "1'; again: goto again -- -a",
+        // A FROM stripped before a catalog name.
+        "select 1,2,3 table_name information_schema.tables--",
+        // Cut off after a function as the first column of a subquery.
+        "(select substr(login,",
+    ] {
+        assert!(is_sqli(s), "missed: {s}");
+    }
+    for s in [
+        "the imp's hat or the elf's",
+        "Joe's; TODO: goto page 3",
+        "it's fine; note: do this",
+        "select the information_schema docs",
+        "(select one",
+    ] {
+        assert!(
+            detect(s).is_none(),
+            "false positive: {s} -> {:?}",
+            detect(s)
+        );
+    }
+}
