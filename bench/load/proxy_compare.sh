@@ -13,7 +13,14 @@
 # scheduler's split between them decides the figures. PIN=1 (the default) runs the
 # load generator on CPU 0 and every server (upstream, nginx with one worker, Centinela
 # with one runtime thread) on CPU 1, so each proxy gets exactly one core; PIN=0 lets
-# everything float.
+# everything float. PIN=split runs the upstream beside the load generator on CPU 0 and
+# only the proxy under test on CPU 1, as in production where the application runs in
+# other pods: sharing its core with the upstream charges a proxy for every wake-up of
+# the upstream that preempts it, which costs a proxy that is preempted mid-request
+# (one task per connection, many requests in flight) more than an event loop that
+# answers several requests per wake-up, and measures the scheduler as much as the
+# proxy. The "CPU µs/req" columns (user + system time of the proxy's and the
+# upstream's processes over the run, divided by the requests served) show that cost.
 #
 # With PINGORA=1 (the default when it is built: `cargo build --release --manifest-path
 # bench/pingora/Cargo.toml`, which needs cmake) a bare pingora TLS proxy joins the
@@ -28,11 +35,13 @@ SECS=${1:-15}
 CONNS=${2:-64}
 IDLE=${IDLE:-10000}
 PIN=${PIN:-1}
-if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+if [ "$PIN" != 0 ] && [ "$(nproc)" -ge 2 ]; then
   SRV="taskset -c 1"; GEN="taskset -c 0"; NGINX_WORKERS=1; export TOKIO_WORKER_THREADS=1
 else
   SRV=""; GEN=""; NGINX_WORKERS=auto
 fi
+UPSRV=$SRV
+[ "$PIN" = split ] && UPSRV=$GEN
 LOADGEN=${LOADGEN:-$(command -v oha >/dev/null && echo oha || echo wrk)}
 command -v "$LOADGEN" >/dev/null || { echo "needs oha (cargo install oha) or wrk (apt-get install wrk)" >&2; exit 2; }
 command -v nginx >/dev/null || { echo "needs nginx: apt-get install nginx" >&2; exit 2; }
@@ -68,10 +77,12 @@ mkdir -p "$WORK/bare"
 
 PW='bench password that is long enough'
 printf '%s\n' "$PW" | "$BIN" user add admin --role admin --config "$WORK/centinela.toml" >/dev/null 2>&1
-$SRV "$BIN" demo-upstream --listen "127.0.0.1:$UPORT" >/dev/null 2>&1 &
+$UPSRV "$BIN" demo-upstream --listen "127.0.0.1:$UPORT" >/dev/null 2>&1 &
+UP_PID=$!
 RUST_LOG=warn $SRV "$BIN" serve --config "$WORK/centinela.toml" >"$WORK/serve.log" 2>&1 &
 GW_PID=$!
 RUST_LOG=warn $SRV "$BIN" serve --config "$WORK/bare.toml" >"$WORK/bare.log" 2>&1 &
+BARE_PID=$!
 for _ in $(seq 100); do curl -ks "https://127.0.0.1:$GPORT/" -o /dev/null && break; sleep 0.1; done
 
 mkdir -p "$WORK/nginx/tmp"
@@ -104,6 +115,9 @@ http {
 }
 NGINX
 $SRV nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx"
+for _ in $(seq 50); do [ -s "$WORK/nginx.pid" ] && break; sleep 0.1; done
+NGINX_PIDS=("$(cat "$WORK/nginx.pid")")
+mapfile -t -O 1 NGINX_PIDS < <(pgrep -P "${NGINX_PIDS[0]}")
 if [ "$PINGORA" = 1 ]; then
   RUST_LOG=error $SRV "$PINGORA_BIN" "127.0.0.1:$PPORT" "127.0.0.1:$UPORT" "$WORK/dev-cert.pem" "$WORK/dev-key.pem" >"$WORK/pingora.log" 2>&1 &
   PG_PID=$!
@@ -116,8 +130,16 @@ SID=$(curl -ks -D - -o /dev/null -H 'content-type: application/json' \
 [ -n "$SID" ] || { echo "login failed" >&2; cat "$WORK/serve.log" >&2; exit 1; }
 BODY=$(python3 -c 'import json; print(json.dumps({"name": "x" * 1000}))')
 
-run() { # label url method
-  local label=$1 url=$2 method=$3
+# CPU time (user + system, in clock ticks) the given processes have used so far; the
+# difference across a run, divided by the requests served, is the CPU each request
+# cost, which the scheduler's split between processes does not change.
+ticks() { local s=0 p f; for p in "$@"; do read -r -a f <"/proc/$p/stat"; s=$((s + f[13] + f[14])); done; echo "$s"; }
+HZ=$(getconf CLK_TCK)
+
+run() { # label url method [proxy pids...]
+  local label=$1 url=$2 method=$3; shift 3
+  local pids=("$@") t0 u0
+  t0=$(ticks "${pids[@]}" 2>/dev/null || echo 0); u0=$(ticks "$UP_PID")
   if [ "$LOADGEN" = wrk ]; then
     local lua="$WORK/req-$method.lua"
     if [ "$method" = PUT ]; then
@@ -125,39 +147,51 @@ run() { # label url method
     else
       printf 'wrk.method = "GET"\n' >"$lua"
     fi
-    $GEN wrk -t1 -c "$CONNS" -d "${SECS}s" --latency -s "$lua" -H "cookie: __Host-centinela=$SID" "$url" |
-      python3 -c '
+    local out
+    out=$($GEN wrk -t1 -c "$CONNS" -d "${SECS}s" --latency -s "$lua" -H "cookie: __Host-centinela=$SID" "$url")
+    local t1 u1
+    t1=$(ticks "${pids[@]}" 2>/dev/null || echo 0); u1=$(ticks "$UP_PID")
+    printf '%s\n' "$out" | python3 -c '
 import re, sys
 t = sys.stdin.read()
 def ms(v):
     n = float(re.match(r"[0-9.]+", v).group()); u = v[len(re.match(r"[0-9.]+", v).group()):]
     return n * {"us": 0.001, "ms": 1.0, "s": 1000.0}[u]
 rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", t).group(1))
+n = int(re.search(r"(\d+) requests in", t).group(1))
+hz, proxy, up = (int(x) for x in sys.argv[3:6])
+cpu = lambda ticks: "%.0f" % (ticks * 1e6 / hz / n) if n and ticks else "-"
 p50 = ms(re.search(r"\n\s+50%\s+(\S+)", t).group(1)); p99 = ms(re.search(r"\n\s+99%\s+(\S+)", t).group(1))
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
-print("| %-28s | %-4s | %9.0f | %7.2f | %7.2f | %s |" % (sys.argv[1], sys.argv[2], rps, p50, p99, "non-2xx:%s" % bad.group(1) if bad else "all 2xx"))
-' "$label" "$method"
+print("| %-28s | %-4s | %9.0f | %7.2f | %7.2f | %6s | %6s | %s |" % (sys.argv[1], sys.argv[2], rps, p50, p99, cpu(proxy), cpu(up), "non-2xx:%s" % bad.group(1) if bad else "all 2xx"))
+' "$label" "$method" "$HZ" "$((t1 - t0))" "$((u1 - u0))"
     return
   fi
   local args=(--no-tui --insecure -z "${SECS}s" -c "$CONNS" --output-format json -H "cookie: __Host-centinela=$SID")
   if [ "$method" = PUT ]; then args+=(-m PUT -T application/json -d "$BODY"); fi
-  $GEN oha "${args[@]}" "$url" | python3 -c '
+  local out t1 u1
+  out=$($GEN oha "${args[@]}" "$url")
+  t1=$(ticks "${pids[@]}" 2>/dev/null || echo 0); u1=$(ticks "$UP_PID")
+  printf '%s\n' "$out" | python3 -c '
 import json, sys
 d = json.load(sys.stdin); s = d["summary"]; p = d["latencyPercentiles"]
 codes = d.get("statusCodeDistribution", {})
-print("| %-28s | %-4s | %9.0f | %7.2f | %7.2f | %s |" % (sys.argv[1], sys.argv[2], s["requestsPerSec"], p["p50"]*1000, p["p99"]*1000, " ".join("%s:%s" % kv for kv in sorted(codes.items()))))
-' "$label" "$method"
+n = sum(codes.values())
+hz, proxy, up = (int(x) for x in sys.argv[3:6])
+cpu = lambda ticks: "%.0f" % (ticks * 1e6 / hz / n) if n and ticks else "-"
+print("| %-28s | %-4s | %9.0f | %7.2f | %7.2f | %6s | %6s | %s |" % (sys.argv[1], sys.argv[2], s["requestsPerSec"], p["p50"]*1000, p["p99"]*1000, cpu(proxy), cpu(up), " ".join("%s:%s" % kv for kv in sorted(codes.items()))))
+' "$label" "$method" "$HZ" "$((t1 - t0))" "$((u1 - u0))"
 }
 
-echo "| target | req | req/s | p50 ms | p99 ms | status codes |"
-echo "|---|---|---|---|---|---|"
+echo "| target | req | req/s | p50 ms | p99 ms | proxy CPU µs/req | upstream CPU µs/req | status codes |"
+echo "|---|---|---|---|---|---|---|---|"
 for m in GET PUT; do
   run "upstream direct (HTTP)" "http://127.0.0.1:$UPORT/api/customers/1" $m
-  run "nginx proxy (HTTP)" "http://127.0.0.1:$NPORT/api/customers/1" $m
-  run "nginx proxy (TLS)" "https://127.0.0.1:$NTLS/api/customers/1" $m
-  [ "$PINGORA" = 1 ] && run "pingora bare proxy (TLS)" "https://127.0.0.1:$PPORT/api/customers/1" $m
-  run "centinela (TLS, anonymous route)" "https://127.0.0.1:$GPORT2/api/customers/1" $m
-  run "centinela (TLS, policy on)" "https://127.0.0.1:$GPORT/api/customers/1" $m
+  run "nginx proxy (HTTP)" "http://127.0.0.1:$NPORT/api/customers/1" $m "${NGINX_PIDS[@]}"
+  run "nginx proxy (TLS)" "https://127.0.0.1:$NTLS/api/customers/1" $m "${NGINX_PIDS[@]}"
+  [ "$PINGORA" = 1 ] && run "pingora bare proxy (TLS)" "https://127.0.0.1:$PPORT/api/customers/1" $m "$PG_PID"
+  run "centinela (TLS, anonymous route)" "https://127.0.0.1:$GPORT2/api/customers/1" $m "$BARE_PID"
+  run "centinela (TLS, policy on)" "https://127.0.0.1:$GPORT/api/customers/1" $m "$GW_PID"
 done
 
 idle() { # port pid label

@@ -13,7 +13,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use centinela_core::headers::{harden_set_cookie, Action, HeaderPolicy};
+use centinela_core::headers::HeaderPolicy;
 use centinela_core::inspect;
 use centinela_core::policy::{self, Cidr, Decision, Facts, NormalPath, Policy, Resolved, Subject};
 use centinela_core::ratelimit::{Rate, RateLimits};
@@ -29,8 +29,9 @@ use crate::audit_sink::AuditSink;
 use crate::auth::http::{is_own_path, json_error, AuthHttp};
 use crate::auth::service::{AuthError, AuthMethod, Identity};
 use crate::handler::{boxed, full, Body, BoxFuture, Handler};
+use crate::hardening::ResponseHardening;
 use crate::limiter::Limiter;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, RouteLabel};
 use crate::proxy::ProxyHandler;
 use centinela_core::auditlog::{Event, Kind};
 
@@ -95,7 +96,8 @@ struct Inner {
     policy: Policy,
     proxies: HashMap<String, ProxyHandler>,
     lookups: AppLookups,
-    headers: HeaderPolicy,
+    headers: ResponseHardening,
+    route_labels: RouteLabels,
     rate_limits: RateLimits,
     limiter: Limiter,
     trusted_proxies: Vec<Cidr>,
@@ -106,6 +108,15 @@ struct Inner {
     blocklist: Option<Arc<crate::alerting::Blocklist>>,
     body_read_timeout: std::time::Duration,
     console: Option<crate::console::Console>,
+}
+
+/// The `route` label of each request's metrics: one per route (by index), one for
+/// the gateway's own endpoints and one for requests no route took.
+#[derive(Debug)]
+struct RouteLabels {
+    routes: Vec<RouteLabel>,
+    own: RouteLabel,
+    unknown: RouteLabel,
 }
 
 /// Why a request body could not be read.
@@ -145,13 +156,28 @@ impl Gateway {
     /// A gateway serving the identity endpoints and sending what the policy allows to
     /// the proxy named by each route's upstream.
     pub fn new(parts: GatewayParts) -> Self {
+        let headers = ResponseHardening::new(
+            &parts.headers,
+            parts.policy.routes.iter().map(|r| r.csp.as_deref()),
+        );
+        let route_labels = RouteLabels {
+            routes: parts
+                .policy
+                .routes
+                .iter()
+                .map(|r| RouteLabel::new(&r.name))
+                .collect(),
+            own: RouteLabel::new("_centinela"),
+            unknown: RouteLabel::new("-"),
+        };
         Self {
             inner: Arc::new(Inner {
                 auth: parts.auth,
                 policy: parts.policy,
                 proxies: parts.proxies,
                 lookups: parts.lookups,
-                headers: parts.headers,
+                headers,
+                route_labels,
                 rate_limits: parts.rate_limits,
                 limiter: Limiter::default(),
                 trusted_proxies: parts.trusted_proxies,
@@ -172,17 +198,18 @@ impl Gateway {
         }
     }
 
-    /// `Some(429 answer)` when `key` is over `rate`.
+    /// `Some(429 answer)` when the caller `key` names is over `rate`. The key is only
+    /// built when a limit is configured: most routes have none.
     fn over_limit(
         &self,
-        key: &str,
+        key: impl FnOnce() -> String,
         rate: Option<Rate>,
         what: &str,
         client: IpAddr,
         actor: Option<&str>,
     ) -> Option<Response<Body>> {
         let rate = rate?;
-        let wait = self.inner.limiter.check(key, rate).err()?;
+        let wait = self.inner.limiter.check(&key(), rate).err()?;
         let mut e = Event::new(Kind::RateLimited, "failure", now_ms())
             .client(client)
             .detail("limit", what)
@@ -207,15 +234,11 @@ impl Gateway {
         let own = is_own_path(req.uri().path());
         let resp = self.serve_inner(req, peer).await;
         if let Some(m) = &self.inner.metrics {
+            let labels = &self.inner.route_labels;
             let route = match resp.extensions().get::<ForwardedBy>() {
-                Some(f) => self
-                    .inner
-                    .policy
-                    .routes
-                    .get(f.0)
-                    .map_or("-", |r| r.name.as_str()),
-                None if own => "_centinela",
-                None => "-",
+                Some(f) => labels.routes.get(f.0).unwrap_or(&labels.unknown),
+                None if own => &labels.own,
+                None => &labels.unknown,
             };
             m.request(route, resp.status().as_u16(), started.elapsed());
         }
@@ -231,20 +254,19 @@ impl Gateway {
                 .filter_map(|v| v.to_str().ok()),
             &self.inner.trusted_proxies,
         );
-        let ip_key = format!("ip:{client_ip}");
         let blocked = self
             .inner
             .blocklist
             .as_ref()
             .is_some_and(|b| b.is_blocked(client_ip, now_ms()));
-        let resp = if blocked {
+        let mut resp = if blocked {
             problem(
                 StatusCode::FORBIDDEN,
                 "blocked_address",
                 "requests from this address are refused for a while after repeated attacks",
             )
         } else if let Some(r) = self.over_limit(
-            &ip_key,
+            || format!("ip:{client_ip}"),
             self.inner.rate_limits.per_ip,
             "per address",
             client_ip,
@@ -279,10 +301,8 @@ impl Gateway {
             self.policy_and_proxy(req, peer, client_ip).await
         };
         let route = resp.extensions().get::<ForwardedBy>().map(|f| f.0);
-        let csp = route
-            .and_then(|i| self.inner.policy.routes.get(i))
-            .and_then(|r| r.csp.as_deref());
-        harden(resp, &self.inner.headers, csp, route.is_some())
+        self.inner.headers.apply(resp.headers_mut(), route);
+        resp
     }
 
     /// Evaluates the policy, fetching record owners as rules ask for them. Returns
@@ -343,7 +363,7 @@ impl Gateway {
         };
         if let Some(i) = &identity {
             if let Some(r) = self.over_limit(
-                &format!("user:{}", i.user_id),
+                || format!("user:{}", i.user_id),
                 inner.rate_limits.per_user,
                 "per user",
                 client_ip,
@@ -421,11 +441,11 @@ impl Gateway {
                         "internal error",
                     );
                 };
-                let caller = identity
-                    .as_ref()
-                    .map_or_else(|| client_ip.to_string(), |i| i.user_id.clone());
                 if let Some(r) = self.over_limit(
-                    &format!("route:{index}:{caller}"),
+                    || match &identity {
+                        Some(i) => format!("route:{index}:{}", i.user_id),
+                        None => format!("route:{index}:{client_ip}"),
+                    },
                     route.rate_limit,
                     "per route",
                     client_ip,
@@ -1039,51 +1059,6 @@ fn new_request_id() -> String {
 #[derive(Clone, Copy, Debug)]
 struct ForwardedBy(usize);
 
-/// Applies the header policy: security headers on every response, version headers
-/// removed, and, on upstream responses, cookies completed with the missing attributes.
-fn harden(
-    mut resp: Response<Body>,
-    policy: &HeaderPolicy,
-    route_csp: Option<&str>,
-    from_upstream: bool,
-) -> Response<Body> {
-    let h = resp.headers_mut();
-    for name in &policy.remove {
-        h.remove(name.as_str());
-    }
-    for action in policy.actions(route_csp) {
-        match action {
-            Action::Set(name, value) => {
-                if let Ok(v) = HeaderValue::from_str(&value) {
-                    h.insert(name, v);
-                }
-            }
-            Action::SetIfMissing(name, value) => {
-                if !h.contains_key(name) {
-                    if let Ok(v) = HeaderValue::from_str(&value) {
-                        h.insert(name, v);
-                    }
-                }
-            }
-        }
-    }
-    if let (true, Some(cookies)) = (from_upstream, &policy.cookies) {
-        let hardened: Vec<HeaderValue> = h
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .filter_map(|v| HeaderValue::from_str(&harden_set_cookie(v, cookies)).ok())
-            .collect();
-        if !hardened.is_empty() {
-            h.remove(header::SET_COOKIE);
-            for v in hardened {
-                h.append(header::SET_COOKIE, v);
-            }
-        }
-    }
-    resp
-}
-
 fn deny_internal(why: &str) -> Decision {
     Decision::Deny {
         route: None,
@@ -1128,9 +1103,13 @@ fn request_host(parts: &http::request::Parts) -> Option<String> {
 /// The request with its path replaced by the canonical one (the query is kept as
 /// sent), so the upstream sees exactly the path the policy judged.
 fn with_canonical_path(mut parts: http::request::Parts, path: &NormalPath) -> http::request::Parts {
+    let encoded = path.encoded();
+    if encoded == parts.uri.path() {
+        return parts; // already canonical, as nearly every request is
+    }
     let target = match parts.uri.query() {
-        Some(q) => format!("{}?{q}", path.encoded()),
-        None => path.encoded(),
+        Some(q) => format!("{encoded}?{q}"),
+        None => encoded,
     };
     if let Ok(pq) = PathAndQuery::try_from(target) {
         let mut uri_parts = parts.uri.clone().into_parts();

@@ -16,6 +16,7 @@ pub mod console;
 pub mod demo;
 pub mod error;
 pub mod handler;
+mod hardening;
 pub mod limiter;
 pub mod metrics;
 pub mod proxy;
