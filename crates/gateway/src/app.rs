@@ -26,7 +26,7 @@ use hyper::body::Incoming;
 
 use crate::assertion::Signer;
 use crate::audit_sink::AuditSink;
-use crate::auth::http::{is_own_path, json_error, AuthHttp};
+use crate::auth::http::{is_own_path, json_error, AuthHttp, CSRF_COOKIE, SESSION_COOKIE};
 use crate::auth::service::{AuthError, AuthMethod, Identity};
 use crate::handler::{boxed, full, Body, BoxFuture, Handler};
 use crate::hardening::ResponseHardening;
@@ -510,7 +510,13 @@ impl Gateway {
                 for (name, value) in forwarded_origin(&parts.headers, trusted_peer) {
                     extra.insert(name, value);
                 }
-                let parts = with_canonical_path(parts, &path);
+                let mut parts = with_canonical_path(parts, &path);
+                strip_own_credentials(
+                    &mut parts.headers,
+                    identity
+                        .as_ref()
+                        .is_some_and(|i| matches!(i.via, AuthMethod::Token(_))),
+                );
                 let mut resp = match (buffered, body) {
                     (Some(bytes), _) => {
                         proxy
@@ -1121,6 +1127,44 @@ fn with_canonical_path(mut parts: http::request::Parts, path: &NormalPath) -> ht
     parts
 }
 
+/// Keeps the gateway's own credentials at the gateway: its session and CSRF cookies,
+/// and the `Authorization` header when it carried a gateway API token. The upstream
+/// learns who the caller is from the identity headers and the signed assertion (bound
+/// to that upstream); a session id it received could be replayed against every other
+/// route, and would end up in its logs.
+fn strip_own_credentials(h: &mut HeaderMap, via_gateway_token: bool) {
+    if via_gateway_token {
+        h.remove(header::AUTHORIZATION);
+    }
+    let own = |pair: &[u8]| {
+        let name = pair
+            .split(|&b| b == b'=')
+            .next()
+            .unwrap_or(pair)
+            .trim_ascii();
+        name == SESSION_COOKIE.as_bytes() || name == CSRF_COOKIE.as_bytes()
+    };
+    let carries_own = h
+        .get_all(header::COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().split(|&b| b == b';').any(own));
+    if !carries_own {
+        return;
+    }
+    let kept: Vec<&[u8]> = h
+        .get_all(header::COOKIE)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b';'))
+        .map(<[u8]>::trim_ascii)
+        .filter(|p| !p.is_empty() && !own(p))
+        .collect();
+    let joined = kept.join(&b"; "[..]);
+    h.remove(header::COOKIE);
+    if let (false, Ok(v)) = (joined.is_empty(), HeaderValue::from_bytes(&joined)) {
+        h.insert(header::COOKIE, v);
+    }
+}
+
 /// A JSON error answer. The message is fixed text: nothing of the rule or the request
 /// is echoed back.
 fn problem(status: StatusCode, code: &str, message: &str) -> Response<Body> {
@@ -1205,6 +1249,46 @@ mod tests {
             customer_id: customer.map(str::to_owned),
             via: AuthMethod::Token("tok_1".into()),
         }
+    }
+
+    #[test]
+    fn own_credentials_stay_at_the_gateway() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("theme=dark; __Host-centinela=sid; csrftoken=t"),
+        );
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("__Host-centinela-csrf=c"),
+        );
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer app"),
+        );
+        strip_own_credentials(&mut h, false);
+        assert_eq!(h.get_all(header::COOKIE).iter().count(), 1);
+        assert_eq!(h[header::COOKIE], "theme=dark; csrftoken=t");
+        assert_eq!(h[header::AUTHORIZATION], "Bearer app");
+
+        // A gateway token is the gateway's; a cookie of a similar name is not.
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("__Host-centinela=x"),
+        );
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer cnt_x"),
+        );
+        strip_own_credentials(&mut h, true);
+        assert!(h.get(header::COOKIE).is_none());
+        assert!(h.get(header::AUTHORIZATION).is_none());
+        let mut h = HeaderMap::new();
+        let odd = HeaderValue::from_bytes(b"__Host-centinela2=y; a=\xff").expect("obs-text");
+        h.insert(header::COOKIE, odd.clone());
+        strip_own_credentials(&mut h, false);
+        assert_eq!(h[header::COOKIE], odd);
     }
 
     #[test]

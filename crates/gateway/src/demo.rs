@@ -324,6 +324,8 @@ where
                     "forwarded_for": get("x-forwarded-for"),
                     "forwarded_proto": get("x-forwarded-proto"),
                     "forwarded_host": get("x-forwarded-host"),
+                    "cookie": get("cookie"),
+                    "authorization": get("authorization"),
                 }),
             )
         }

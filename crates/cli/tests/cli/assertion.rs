@@ -39,7 +39,7 @@ async fn upstream_assertion_verifies_with_published_key() {
 
     let who: serde_json::Value = c
         .get(format!("{}/api/whoami", server.base()))
-        .header("cookie", format!("__Host-centinela={cookie}"))
+        .header("cookie", format!("theme=dark; __Host-centinela={cookie}"))
         .header("x-centinela-assertion", "forged.by.client")
         .send()
         .await
@@ -47,6 +47,8 @@ async fn upstream_assertion_verifies_with_published_key() {
         .json()
         .await
         .expect("json");
+    // The session id stays at the gateway; the application's own cookies pass.
+    assert_eq!(who["cookie"], "theme=dark");
     let jwt = who["assertion"]
         .as_str()
         .expect("assertion header reached the upstream");

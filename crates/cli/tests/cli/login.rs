@@ -433,6 +433,13 @@ async fn tokens_through_gateway(db: Db) {
         .await
         .expect("req");
     assert_eq!(proxied.status(), StatusCode::OK);
+    let seen: Value = proxied.json().await.expect("json");
+    assert_eq!(seen["auth"], "token");
+    assert_eq!(
+        seen["authorization"],
+        Value::Null,
+        "the token reached the upstream"
+    );
     // A forged token of the right shape and garbage are both just unauthenticated.
     for bad in [
         "cnt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
