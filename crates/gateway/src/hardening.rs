@@ -57,16 +57,7 @@ impl ResponseHardening {
     /// responses (`route` is the route that forwarded it), cookies completed with the
     /// attributes they lack.
     pub(crate) fn apply(&self, h: &mut HeaderMap, route: Option<usize>) {
-        // One look at each of the response's few names instead of a hash lookup per
-        // removable name; a response rarely carries any of them.
-        let found: Vec<HeaderName> = h
-            .keys()
-            .filter(|k| self.remove.contains(k))
-            .cloned()
-            .collect();
-        for name in found {
-            h.remove(name);
-        }
+        crate::proxy::remove_where(h, |k| self.remove.contains(k));
         let set = route
             .and_then(|i| self.per_route.get(i))
             .and_then(Option::as_ref)

@@ -397,8 +397,8 @@ pub fn remove_client_claims(h: &mut HeaderMap) {
 
 /// Removes every header whose name `doomed` picks, looking at each name once: on
 /// nearly every message nothing matches and nothing is hashed or moved.
-fn remove_where(h: &mut HeaderMap, doomed: impl Fn(&HeaderName) -> bool) {
-    // Header names are stored lower-case, so the prefix tests above are exact.
+pub(crate) fn remove_where(h: &mut HeaderMap, doomed: impl Fn(&HeaderName) -> bool) {
+    // Header names are stored lower-case, so prefix tests on them are exact.
     let found: Vec<HeaderName> = h.keys().filter(|k| doomed(k)).cloned().collect();
     for name in found {
         h.remove(name);
