@@ -1,6 +1,6 @@
 //! Centinela's gateway server. The transport layer lives here: TLS termination
 //! ([`tls`]), the HTTPS and redirect listeners ([`server`], [`redirect`]), the
-//! [`Handler`] seam that application layers plug into, the reverse proxy ([`proxy`])
+//! [`Handler`] seam that application layers plug into, the reverse proxy ([`proxy`], keeping upstream connections alive in `pool`)
 //! and the bundled demo upstream ([`demo`]). Above it sit the identity endpoints
 //! ([`auth`]), the admin console ([`console`]) and the top-level handler tying them
 //! to the proxy ([`app`]).
@@ -19,6 +19,7 @@ pub mod handler;
 mod hardening;
 pub mod limiter;
 pub mod metrics;
+mod pool;
 pub mod proxy;
 pub mod redirect;
 pub mod server;

@@ -16,14 +16,13 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 use hyper::body::{Frame, Incoming, SizeHint};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Sleep;
 
 use crate::error::{BoxError, GatewayError};
 use crate::handler::{boxed, text_response, Body, BoxFuture, Handler};
+use crate::pool::{Pool, PoolError};
 
 /// Prefix of the identity headers that only the gateway may set.
 pub const IDENTITY_HEADER_PREFIX: &str = "x-centinela-";
@@ -32,6 +31,9 @@ pub const IDENTITY_HEADER_PREFIX: &str = "x-centinela-";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upstream {
     authority: Authority,
+    /// `Host` of every forwarded request: the upstream's own name, as a client that
+    /// connected to it directly would send.
+    host_header: HeaderValue,
     /// Without trailing slash; empty for the root.
     base_path: String,
 }
@@ -67,8 +69,11 @@ impl Upstream {
                 "a query string is not allowed in the upstream base URL",
             ));
         }
+        let host_header = HeaderValue::from_str(authority.as_str())
+            .map_err(|_| err("the host is not a valid Host header"))?;
         Ok(Self {
             authority,
+            host_header,
             base_path: uri.path().trim_end_matches('/').to_owned(),
         })
     }
@@ -78,19 +83,20 @@ impl Upstream {
         &self.authority
     }
 
-    /// The upstream URI for a client request target (`/path?query`).
-    fn uri_for(&self, target: &PathAndQuery) -> Option<Uri> {
+    /// The upstream's request target (origin form, base path prepended) for a client
+    /// request target (`/path?query`).
+    fn target_for(&self, target: &PathAndQuery) -> Option<Uri> {
         let pq = if self.base_path.is_empty() {
             target.clone() // shares the request's bytes
         } else {
             PathAndQuery::try_from(format!("{}{}", self.base_path, target.as_str())).ok()?
         };
-        Uri::builder()
-            .scheme(Scheme::HTTP)
-            .authority(self.authority.clone())
-            .path_and_query(pq)
-            .build()
-            .ok()
+        Some(Uri::from(pq))
+    }
+
+    /// The TCP port to connect to (80 when the URL names none).
+    fn port(&self) -> u16 {
+        self.authority.port_u16().unwrap_or(80)
     }
 }
 
@@ -145,25 +151,22 @@ pub struct ProxyHandler {
 
 #[derive(Debug)]
 struct Inner {
-    client: Client<HttpConnector, Body>,
+    pool: Pool,
     cfg: ProxyConfig,
 }
 
 impl ProxyHandler {
     /// A proxy with its own connection pool.
     pub fn new(cfg: ProxyConfig) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.enforce_http(true);
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(cfg.connect_timeout));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(cfg.pool_idle_timeout)
-            .pool_max_idle_per_host(cfg.pool_max_idle)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(connector);
+        let pool = Pool::new(
+            cfg.upstream.authority.host(),
+            cfg.upstream.port(),
+            cfg.connect_timeout,
+            cfg.pool_idle_timeout,
+            cfg.pool_max_idle,
+        );
         Self {
-            inner: Arc::new(Inner { client, cfg }),
+            inner: Arc::new(Inner { pool, cfg }),
         }
     }
 
@@ -216,7 +219,7 @@ impl ProxyHandler {
         if !target.as_str().starts_with('/') {
             return text_response(StatusCode::BAD_REQUEST, "Bad request target.\n");
         }
-        let Some(uri) = cfg.upstream.uri_for(&target) else {
+        let Some(uri) = cfg.upstream.target_for(&target) else {
             return text_response(StatusCode::BAD_REQUEST, "Bad request target.\n");
         };
         parts.uri = uri;
@@ -225,7 +228,7 @@ impl ProxyHandler {
         let h = &mut parts.headers;
         remove_hop_by_hop(h);
         remove_client_claims(h);
-        h.remove(header::HOST); // the client sets it from the upstream URI
+        h.insert(header::HOST, cfg.upstream.host_header.clone());
         join_cookies(h);
         if let Some(upgrade) = &upgrade {
             h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
@@ -251,12 +254,11 @@ impl ProxyHandler {
             "request body",
         ));
         let req = Request::from_parts(parts, body);
-        let resp = match tokio::time::timeout(cfg.response_timeout, self.inner.client.request(req))
-            .await
+        let resp = match tokio::time::timeout(cfg.response_timeout, self.inner.pool.send(req)).await
         {
             Ok(Ok(resp)) => resp,
             Ok(Err(e)) => {
-                return if caused_by_timeout(&e) {
+                return if matches!(e, PoolError::ConnectTimeout { .. }) {
                     tracing::warn!(upstream = %cfg.upstream.authority, error = %e, "upstream connect timed out");
                     gateway_timeout()
                 } else {
@@ -296,7 +298,7 @@ impl ProxyHandler {
     /// connections once both sides have switched.
     fn tunnel(
         &self,
-        mut resp: Response<Incoming>,
+        mut resp: Response<crate::pool::PooledBody>,
         client_upgrade: hyper::upgrade::OnUpgrade,
     ) -> Response<Body> {
         let upstream_upgrade = hyper::upgrade::on(&mut resp);
@@ -421,19 +423,6 @@ fn join_cookies(h: &mut HeaderMap) {
     }
 }
 
-fn caused_by_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::TimedOut {
-                return true;
-            }
-        }
-        cur = err.source();
-    }
-    false
-}
-
 /// A body stalled for longer than its idle timeout.
 #[derive(Debug, thiserror::Error)]
 #[error("{0} stalled longer than the idle timeout")]
@@ -441,9 +430,16 @@ struct BodyStalled(&'static str);
 
 /// Body wrapper that fails when no frame arrives within `timeout`, so a peer that stops
 /// sending mid-body cannot hold a request open forever.
+///
+/// The timer is only armed when the body makes the reader wait: most bodies through a
+/// gateway (empty GETs, small JSON already buffered with the headers) are read without a
+/// single `Pending`, and then cost neither a timer registration nor a clock read.
 struct IdleTimeout<B> {
     inner: Pin<Box<B>>,
-    sleep: Pin<Box<Sleep>>,
+    /// Created the first time the body is pending, then reused.
+    sleep: Option<Pin<Box<Sleep>>>,
+    /// Whether `sleep` counts down the current wait (false after each frame).
+    armed: bool,
     timeout: Duration,
     what: &'static str,
 }
@@ -452,7 +448,8 @@ impl<B> IdleTimeout<B> {
     fn new(inner: B, timeout: Duration, what: &'static str) -> Self {
         Self {
             inner: Box::pin(inner),
-            sleep: Box::pin(tokio::time::sleep(timeout)),
+            sleep: None,
+            armed: false,
             timeout,
             what,
         }
@@ -471,16 +468,27 @@ where
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.inner.as_mut().poll_frame(cx) {
-            Poll::Ready(frame) => {
-                let deadline = tokio::time::Instant::now() + self.timeout;
-                self.sleep.as_mut().reset(deadline);
-                Poll::Ready(frame.map(|r| r.map_err(Into::into)))
+        let this = &mut *self;
+        if let Poll::Ready(frame) = this.inner.as_mut().poll_frame(cx) {
+            this.armed = false;
+            return Poll::Ready(frame.map(|r| r.map_err(Into::into)));
+        }
+        let deadline = || tokio::time::Instant::now() + this.timeout;
+        let sleep = match &mut this.sleep {
+            Some(sleep) => {
+                if !this.armed {
+                    sleep.as_mut().reset(deadline());
+                }
+                sleep
             }
-            Poll::Pending => match self.sleep.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyStalled(self.what))))),
-                Poll::Pending => Poll::Pending,
-            },
+            None => this
+                .sleep
+                .insert(Box::pin(tokio::time::sleep_until(deadline()))),
+        };
+        this.armed = true;
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyStalled(this.what))))),
+            Poll::Pending => Poll::Pending,
         }
     }
 
@@ -532,21 +540,73 @@ where
 mod tests {
     use super::*;
 
+    /// A body fed by a channel: pending until the test sends the next chunk.
+    struct ChannelBody(tokio::sync::mpsc::Receiver<Bytes>);
+
+    impl hyper::body::Body for ChannelBody {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            self.0.poll_recv(cx).map(|c| c.map(|c| Ok(Frame::data(c))))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn body_idle_timeout_fails_a_stalled_body() {
+        use http_body_util::BodyExt;
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let mut body = IdleTimeout::new(ChannelBody(rx), Duration::from_secs(5), "request body");
+        tx.send(Bytes::from_static(b"first")).await.expect("open");
+        let first = body.frame().await.expect("a frame").expect("not stalled");
+        assert_eq!(first.into_data().ok(), Some(Bytes::from_static(b"first")));
+        let started = tokio::time::Instant::now();
+        let err = body.frame().await.expect("a frame").expect_err("stalled");
+        assert_eq!(
+            err.to_string(),
+            "request body stalled longer than the idle timeout"
+        );
+        assert!(started.elapsed() >= Duration::from_secs(5));
+        drop(tx);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn body_idle_timeout_restarts_after_each_frame() {
+        use http_body_util::BodyExt;
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let body = IdleTimeout::new(ChannelBody(rx), Duration::from_secs(5), "request body");
+        // Eight chunks 4 s apart: 28 s in all, far past the timeout, but no single
+        // pause reaches it.
+        tokio::spawn(async move {
+            for i in 0..8u8 {
+                tokio::time::sleep(Duration::from_secs(4)).await;
+                if tx.send(Bytes::from(vec![b'a' + i])).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let all = body.collect().await.expect("never stalled").to_bytes();
+        assert_eq!(&all[..], b"abcdefgh");
+    }
+
     #[test]
     fn upstream_parsing() {
         let u = Upstream::parse("http://127.0.0.1:8081").expect("valid");
         assert_eq!(
-            u.uri_for(&PathAndQuery::from_static("/a?b=c"))
+            u.target_for(&PathAndQuery::from_static("/a?b=c"))
                 .map(|u| u.to_string())
                 .as_deref(),
-            Some("http://127.0.0.1:8081/a?b=c")
+            Some("/a?b=c")
         );
         let u = Upstream::parse("http://app.internal/base/").expect("valid");
         assert_eq!(
-            u.uri_for(&PathAndQuery::from_static("/x?y=1"))
+            u.target_for(&PathAndQuery::from_static("/x?y=1"))
                 .map(|u| u.to_string())
                 .as_deref(),
-            Some("http://app.internal/base/x?y=1")
+            Some("/base/x?y=1")
         );
         for bad in [
             "https://x",
