@@ -26,7 +26,8 @@
 # bench/pingora/Cargo.toml`, which needs cmake) a bare pingora TLS proxy joins the
 # table and the idle-memory test, as the alternative framework on the same script.
 #
-# Usage: bench/load/proxy_compare.sh [SECONDS] [CONNECTIONS]
+# Usage: bench/load/proxy_compare.sh [SECONDS] [CONNECTIONS]     (WARM=2 seconds of
+#   warm-up before each measured run, WARM=0 for none)
 #   needs nginx and a load generator: oha (cargo install oha) or wrk (apt-get install
 #   wrk); LOADGEN=wrk picks wrk when both are installed.
 set -euo pipefail
@@ -34,6 +35,9 @@ cd "$(dirname "$0")/../.."
 SECS=${1:-15}
 CONNS=${2:-64}
 IDLE=${IDLE:-10000}
+# Seconds of unmeasured load before each run: the first seconds against a freshly
+# started server ran up to 20 % slower (caches, allocator, page faults).
+WARM=${WARM:-2}
 PIN=${PIN:-1}
 if [ "$PIN" != 0 ] && [ "$(nproc)" -ge 2 ]; then
   SRV="taskset -c 1"; GEN="taskset -c 0"; NGINX_WORKERS=1; export TOKIO_WORKER_THREADS=1
@@ -139,7 +143,6 @@ HZ=$(getconf CLK_TCK)
 run() { # label url method [proxy pids...]
   local label=$1 url=$2 method=$3; shift 3
   local pids=("$@") t0 u0
-  t0=$(ticks "${pids[@]}" 2>/dev/null || echo 0); u0=$(ticks "$UP_PID")
   if [ "$LOADGEN" = wrk ]; then
     local lua="$WORK/req-$method.lua"
     if [ "$method" = PUT ]; then
@@ -147,6 +150,8 @@ run() { # label url method [proxy pids...]
     else
       printf 'wrk.method = "GET"\n' >"$lua"
     fi
+    [ "$WARM" -gt 0 ] && $GEN wrk -t1 -c "$CONNS" -d "${WARM}s" -s "$lua" -H "cookie: __Host-centinela=$SID" "$url" >/dev/null
+    t0=$(ticks "${pids[@]}" 2>/dev/null || echo 0); u0=$(ticks "$UP_PID")
     local out
     out=$($GEN wrk -t1 -c "$CONNS" -d "${SECS}s" --latency -s "$lua" -H "cookie: __Host-centinela=$SID" "$url")
     local t1 u1
@@ -167,10 +172,12 @@ print("| %-28s | %-4s | %9.0f | %7.2f | %7.2f | %6s | %6s | %s |" % (sys.argv[1]
 ' "$label" "$method" "$HZ" "$((t1 - t0))" "$((u1 - u0))"
     return
   fi
-  local args=(--no-tui --insecure -z "${SECS}s" -c "$CONNS" --output-format json -H "cookie: __Host-centinela=$SID")
+  local args=(--no-tui --insecure -c "$CONNS" --output-format json -H "cookie: __Host-centinela=$SID")
   if [ "$method" = PUT ]; then args+=(-m PUT -T application/json -d "$BODY"); fi
   local out t1 u1
-  out=$($GEN oha "${args[@]}" "$url")
+  [ "$WARM" -gt 0 ] && $GEN oha -z "${WARM}s" "${args[@]}" "$url" >/dev/null
+  t0=$(ticks "${pids[@]}" 2>/dev/null || echo 0); u0=$(ticks "$UP_PID")
+  out=$($GEN oha -z "${SECS}s" "${args[@]}" "$url")
   t1=$(ticks "${pids[@]}" 2>/dev/null || echo 0); u1=$(ticks "$UP_PID")
   printf '%s\n' "$out" | python3 -c '
 import json, sys
