@@ -334,6 +334,22 @@ async fn public_search_and_feedback_of_the_example() {
         .await
         .expect("path attack");
     assert_eq!(encoded_slash.status(), StatusCode::BAD_REQUEST);
+    // Cookies are inspected, except the gateway's own: they are stripped before the
+    // upstream and a hostile session id only meets the session lookup.
+    let payload = "1' OR '1'='1' -- ";
+    for (cookie, want) in [
+        (format!("theme={payload}"), StatusCode::FORBIDDEN),
+        (format!("__Host-centinela={payload}"), StatusCode::OK),
+        (format!("__Host-centinela-csrf={payload}"), StatusCode::OK),
+    ] {
+        let r = c
+            .get(format!("{base}/api/public/search?q=gar"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("search");
+        assert_eq!(r.status(), want, "{cookie}");
+    }
 
     let boundary = "cnboundary42";
     let multipart = |text: &str| {
