@@ -373,7 +373,7 @@ impl Gateway {
             }
         }
         let subject = identity.as_ref().map(subject_of);
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
         let host = request_host(&parts);
         let method = parts.method.as_str().to_ascii_uppercase();
         let query = parts.uri.query().map(str::to_owned);
@@ -480,7 +480,6 @@ impl Gateway {
                 // upstream, and a hostile value in them only ever meets the session
                 // lookup's hash, so inspecting them (about 5k instructions per signed-in
                 // request) would guard nothing.
-                let mut parts = parts;
                 strip_own_credentials(
                     &mut parts.headers,
                     identity
@@ -1256,20 +1255,27 @@ mod tests {
         }
     }
 
+    /// Request headers: every `cookie` value as its own `Cookie` header, then
+    /// `Authorization` when given.
+    fn with_cookies(cookies: &[&'static str], authorization: Option<&'static str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for c in cookies {
+            h.append(header::COOKIE, HeaderValue::from_static(c));
+        }
+        if let Some(a) = authorization {
+            h.insert(header::AUTHORIZATION, HeaderValue::from_static(a));
+        }
+        h
+    }
+
     #[test]
     fn own_credentials_stay_at_the_gateway() {
-        let mut h = HeaderMap::new();
-        h.append(
-            header::COOKIE,
-            HeaderValue::from_static("theme=dark; __Host-centinela=sid; csrftoken=t"),
-        );
-        h.append(
-            header::COOKIE,
-            HeaderValue::from_static("__Host-centinela-csrf=c"),
-        );
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer app"),
+        let mut h = with_cookies(
+            &[
+                "theme=dark; __Host-centinela=sid; csrftoken=t",
+                "__Host-centinela-csrf=c",
+            ],
+            Some("Bearer app"),
         );
         strip_own_credentials(&mut h, false);
         assert_eq!(h.get_all(header::COOKIE).iter().count(), 1);
@@ -1277,15 +1283,7 @@ mod tests {
         assert_eq!(h[header::AUTHORIZATION], "Bearer app");
 
         // A gateway token is the gateway's; a cookie of a similar name is not.
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("__Host-centinela=x"),
-        );
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer cnt_x"),
-        );
+        let mut h = with_cookies(&["__Host-centinela=x"], Some("Bearer cnt_x"));
         strip_own_credentials(&mut h, true);
         assert!(h.get(header::COOKIE).is_none());
         assert!(h.get(header::AUTHORIZATION).is_none());

@@ -1,9 +1,9 @@
 //! Centinela's gateway server. The transport layer lives here: TLS termination
 //! ([`tls`]), the HTTPS and redirect listeners ([`server`], [`redirect`]), the
-//! [`Handler`] seam that application layers plug into, the reverse proxy ([`proxy`], keeping upstream connections alive in `pool`)
-//! and the bundled demo upstream ([`demo`]). Above it sit the identity endpoints
-//! ([`auth`]), the admin console ([`console`]) and the top-level handler tying them
-//! to the proxy ([`app`]).
+//! [`Handler`] seam that application layers plug into, the reverse proxy ([`proxy`],
+//! over keep-alive upstream connections from `pool`) and the bundled demo upstream
+//! ([`demo`]). Above it sit the identity endpoints ([`auth`]), the admin console
+//! ([`console`]) and the top-level handler tying them to the proxy ([`app`]).
 #![forbid(unsafe_code)]
 
 pub mod admin;

@@ -18,6 +18,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::uri::Authority;
 use http::{Request, Response};
 use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::{self, SendRequest};
@@ -44,7 +45,7 @@ pub(crate) enum PoolError {
     Http(#[from] hyper::Error),
 }
 
-/// Idle connections to one upstream (`host:port`).
+/// Idle connections to one upstream.
 #[derive(Debug, Clone)]
 pub(crate) struct Pool {
     inner: Arc<Inner>,
@@ -52,8 +53,11 @@ pub(crate) struct Pool {
 
 #[derive(Debug)]
 struct Inner {
+    /// What to connect to: the host without IPv6 brackets, and the port.
     host: String,
     port: u16,
+    /// `host:port` as the configuration spells it, for error messages.
+    addr: String,
     connect_timeout: Duration,
     idle_timeout: Duration,
     max_idle: usize,
@@ -70,13 +74,15 @@ struct Idle {
 }
 
 impl Pool {
+    /// A pool for `authority` (port 80 when it names none).
     pub(crate) fn new(
-        host: &str,
-        port: u16,
+        authority: &Authority,
         connect_timeout: Duration,
         idle_timeout: Duration,
         max_idle: usize,
     ) -> Self {
+        let host = authority.host(); // IPv6 literals keep their brackets here
+        let port = authority.port_u16().unwrap_or(80);
         Self {
             inner: Arc::new(Inner {
                 host: host
@@ -84,6 +90,7 @@ impl Pool {
                     .trim_end_matches(']')
                     .to_owned(),
                 port,
+                addr: format!("{host}:{port}"),
                 connect_timeout,
                 idle_timeout,
                 max_idle,
@@ -126,13 +133,6 @@ impl Pool {
 
     async fn connect(&self) -> Result<SendRequest<Body>, PoolError> {
         let inner = &self.inner;
-        let addr = || {
-            if inner.host.contains(':') {
-                format!("[{}]:{}", inner.host, inner.port) // IPv6 literal
-            } else {
-                format!("{}:{}", inner.host, inner.port)
-            }
-        };
         let tcp = match tokio::time::timeout(
             inner.connect_timeout,
             TcpStream::connect((inner.host.as_str(), inner.port)),
@@ -142,13 +142,13 @@ impl Pool {
             Ok(Ok(tcp)) => tcp,
             Ok(Err(source)) => {
                 return Err(PoolError::Connect {
-                    addr: addr(),
+                    addr: inner.addr.clone(),
                     source,
                 })
             }
             Err(_) => {
                 return Err(PoolError::ConnectTimeout {
-                    addr: addr(),
+                    addr: inner.addr.clone(),
                     after: inner.connect_timeout,
                 })
             }
@@ -348,7 +348,12 @@ mod tests {
     }
 
     fn pool(port: u16, idle_timeout: Duration) -> Pool {
-        Pool::new("127.0.0.1", port, Duration::from_secs(2), idle_timeout, 8)
+        let authority = Authority::try_from(format!("127.0.0.1:{port}")).expect("authority");
+        Pool::new(&authority, Duration::from_secs(2), idle_timeout, 8)
+    }
+
+    fn idle_count(pool: &Pool) -> usize {
+        pool.inner.lock().len()
     }
 
     fn get() -> Request<Body> {
@@ -370,6 +375,7 @@ mod tests {
         let pool = pool(port, Duration::from_secs(60));
         for _ in 0..5 {
             assert_eq!(&fetch(&pool).await[..], b"hello");
+            assert_eq!(idle_count(&pool), 1, "back on the stack once read");
         }
         assert_eq!(accepted.load(Ordering::SeqCst), 1);
     }
@@ -379,6 +385,11 @@ mod tests {
         let (port, accepted) = upstream(After::KeepAlive).await;
         let pool = pool(port, Duration::from_secs(60));
         drop(pool.send(get()).await.expect("answered"));
+        assert_eq!(
+            idle_count(&pool),
+            0,
+            "an unread body keeps its connection out"
+        );
         assert_eq!(&fetch(&pool).await[..], b"hello");
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
@@ -404,7 +415,7 @@ mod tests {
         fetch(&pool).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         // The sweeper has closed it, without waiting for a request to notice.
-        assert!(pool.inner.lock().is_empty());
+        assert_eq!(idle_count(&pool), 0);
         fetch(&pool).await;
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }

@@ -22,7 +22,7 @@ use tokio::time::Sleep;
 
 use crate::error::{BoxError, GatewayError};
 use crate::handler::{boxed, text_response, Body, BoxFuture, Handler};
-use crate::pool::{Pool, PoolError};
+use crate::pool::{Pool, PoolError, PooledBody};
 
 /// Prefix of the identity headers that only the gateway may set.
 pub const IDENTITY_HEADER_PREFIX: &str = "x-centinela-";
@@ -93,11 +93,6 @@ impl Upstream {
         };
         Some(Uri::from(pq))
     }
-
-    /// The TCP port to connect to (80 when the URL names none).
-    fn port(&self) -> u16 {
-        self.authority.port_u16().unwrap_or(80)
-    }
 }
 
 impl std::str::FromStr for Upstream {
@@ -159,8 +154,7 @@ impl ProxyHandler {
     /// A proxy with its own connection pool.
     pub fn new(cfg: ProxyConfig) -> Self {
         let pool = Pool::new(
-            cfg.upstream.authority.host(),
-            cfg.upstream.port(),
+            &cfg.upstream.authority,
             cfg.connect_timeout,
             cfg.pool_idle_timeout,
             cfg.pool_max_idle,
@@ -298,7 +292,7 @@ impl ProxyHandler {
     /// connections once both sides have switched.
     fn tunnel(
         &self,
-        mut resp: Response<crate::pool::PooledBody>,
+        mut resp: Response<PooledBody>,
         client_upgrade: hyper::upgrade::OnUpgrade,
     ) -> Response<Body> {
         let upstream_upgrade = hyper::upgrade::on(&mut resp);
@@ -564,7 +558,12 @@ mod tests {
         let first = body.frame().await.expect("a frame").expect("not stalled");
         assert_eq!(first.into_data().ok(), Some(Bytes::from_static(b"first")));
         let started = tokio::time::Instant::now();
-        let err = body.frame().await.expect("a frame").expect_err("stalled");
+        // Bounded, so that a timer that never fires fails the test instead of hanging it.
+        let err = tokio::time::timeout(Duration::from_secs(60), body.frame())
+            .await
+            .expect("the idle timeout fired")
+            .expect("a frame")
+            .expect_err("stalled");
         assert_eq!(
             err.to_string(),
             "request body stalled longer than the idle timeout"
