@@ -12,6 +12,10 @@ use clap::Parser as _;
 
 use args::{Cli, Command};
 
+/// jemalloc instead of the system allocator: see the dependency's note in Cargo.toml.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
