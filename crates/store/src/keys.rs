@@ -11,6 +11,7 @@
 //! The associated data binds each ciphertext to its column and row, so a value copied
 //! into another row or column fails to decrypt instead of being silently accepted.
 
+use data_encoding::HEXLOWER;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -403,7 +404,7 @@ impl Keyring {
         mac.update(label.as_bytes());
         mac.update(&[0]);
         mac.update(value);
-        hex::encode(mac.finalize().into_bytes())
+        HEXLOWER.encode(&mac.finalize().into_bytes())
     }
 
     /// Adds a new data key, makes it current, and returns its id.

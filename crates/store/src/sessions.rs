@@ -4,6 +4,7 @@
 //! Idle and absolute timeouts are enforced here, on every lookup, so revocation and
 //! expiry take effect at once on every gateway instance sharing the database.
 
+use data_encoding::HEXLOWER;
 use sqlx::Row;
 
 use crate::error::{Result, StoreError};
@@ -41,7 +42,7 @@ pub struct SessionRecord {
 }
 
 fn digest_hex(digest: &[u8; 32]) -> String {
-    hex::encode(digest)
+    HEXLOWER.encode(digest)
 }
 
 impl Store {

@@ -2,6 +2,7 @@
 //! creation; the table keeps its SHA-256 only. A token carries a subset of its owner's
 //! roles, an optional expiry, and can be revoked.
 
+use data_encoding::HEXLOWER;
 use rand::RngCore;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -99,7 +100,7 @@ impl Store {
         }
         let mut idb = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut idb);
-        let id = format!("tok_{}", hex::encode(idb));
+        let id = format!("tok_{}", HEXLOWER.encode(&idb));
         sqlx::query(
             "INSERT INTO api_tokens (id, user_id, name, token_hash, roles, created_at, expires_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -107,7 +108,7 @@ impl Store {
         .bind(&id)
         .bind(&token.user_id)
         .bind(&token.name)
-        .bind(hex::encode(secret_digest))
+        .bind(HEXLOWER.encode(secret_digest))
         .bind(token.roles.join(","))
         .bind(crate::db::now())
         .bind(token.expires_at)
@@ -145,7 +146,7 @@ impl Store {
              WHERE t.token_hash = ? AND t.revoked_at IS NULL \
              AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.status = ?",
         )
-        .bind(hex::encode(secret_digest))
+        .bind(HEXLOWER.encode(secret_digest))
         .bind(now)
         .bind("active")
         .fetch_optional(&self.pool)

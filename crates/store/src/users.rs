@@ -1,6 +1,7 @@
 //! User accounts: identity attributes, status, password hash, encrypted email (found
 //! through its blind index), TOTP secret and recovery codes.
 
+use data_encoding::HEXLOWER;
 use rand::RngCore;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -186,7 +187,7 @@ fn normalize_email(email: &str) -> String {
 pub(crate) fn new_row_id() -> String {
     let mut b = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut b);
-    hex::encode(b)
+    HEXLOWER.encode(&b)
 }
 
 impl Store {
