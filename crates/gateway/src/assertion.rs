@@ -9,6 +9,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use http::HeaderValue;
 use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use sha2::{Digest as _, Sha256};
 
@@ -30,7 +31,32 @@ pub struct Signer {
     key: Ed25519KeyPair,
     kid: String,
     issuer: String,
-    cache: std::sync::Mutex<std::collections::HashMap<String, (String, u64)>>,
+    /// Assertions by [`cache_key`], with the time they were issued; a `HeaderValue`
+    /// clone shares the bytes, so a reused assertion costs no copy.
+    cache: std::sync::Mutex<std::collections::HashMap<String, (HeaderValue, u64)>>,
+}
+
+/// What an assertion says, as one string: every field that goes into the claims.
+/// Built by hand rather than with `format!`, which cost more than the lookup it keys.
+fn cache_key(who: &Identity, audience: &str, route: &str) -> String {
+    let via = match &who.via {
+        AuthMethod::Session => "s",
+        AuthMethod::Token(_) => "t",
+    };
+    let customer = who.customer_id.as_deref().unwrap_or("");
+    let fields = [who.user_id.as_str(), via, customer, audience, route];
+    let roles_len: usize = who.roles.iter().map(|r| r.len() + 1).sum();
+    let mut key =
+        String::with_capacity(fields.iter().map(|f| f.len() + 1).sum::<usize>() + roles_len);
+    for field in fields {
+        key.push_str(field);
+        key.push('\0');
+    }
+    for role in &who.roles {
+        key.push_str(role);
+        key.push(',');
+    }
+    key
 }
 
 impl std::fmt::Debug for Signer {
@@ -57,35 +83,33 @@ impl Signer {
         })
     }
 
-    /// Like [`Signer::sign`], reusing an assertion made for the same caller (user,
-    /// roles, customer id, session or token), route and audience within
-    /// [`REUSE_SECS`].
-    pub fn assertion(&self, who: &Identity, audience: &str, route: &str, now: u64) -> String {
-        let via = match &who.via {
-            AuthMethod::Session => "s",
-            AuthMethod::Token(_) => "t",
-        };
-        let key = format!(
-            "{}\0{via}\0{}\0{}\0{audience}\0{route}",
-            who.user_id,
-            who.roles.join(","),
-            who.customer_id.as_deref().unwrap_or("")
-        );
+    /// [`Signer::sign`] as a header value, reusing an assertion made for the same
+    /// caller (user, roles, customer id, session or token), route and audience within
+    /// [`REUSE_SECS`]. `None` only if the JWT were not a valid header value, which
+    /// base64url and dots always are.
+    pub fn assertion(
+        &self,
+        who: &Identity,
+        audience: &str,
+        route: &str,
+        now: u64,
+    ) -> Option<HeaderValue> {
+        let key = cache_key(who, audience, route);
         if let Ok(cache) = self.cache.lock() {
             if let Some((jwt, iat)) = cache.get(&key) {
                 if now >= *iat && now - iat < REUSE_SECS {
-                    return jwt.clone();
+                    return Some(jwt.clone());
                 }
             }
         }
-        let jwt = self.sign(who, audience, route, now);
+        let jwt = HeaderValue::try_from(self.sign(who, audience, route, now)).ok()?;
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= MAX_CACHED {
                 cache.clear();
             }
             cache.insert(key, (jwt.clone(), now));
         }
-        jwt
+        Some(jwt)
     }
 
     /// The key id in the JWT header and the JWKS.
