@@ -235,12 +235,8 @@ impl ProxyHandler {
         if let Some(v) = original_host.and_then(|s| HeaderValue::try_from(s).ok()) {
             h.insert(X_FORWARDED_HOST, v);
         }
-        for name in extra_headers.keys() {
-            h.remove(name);
-        }
-        for (name, value) in &extra_headers {
-            h.append(name, value.clone());
-        }
+        // Each name in `extra_headers` replaces whatever the client sent under it.
+        h.extend(extra_headers);
 
         let body = boxed(IdleTimeout::new(
             body,
