@@ -6,8 +6,10 @@
 # and over TLS; Centinela over TLS (it has no plain-HTTP data listener) with the
 # customers example policy, session validation and response hardening on (rate limits
 # off). Two requests: GET /api/customers/1 and PUT /api/customers/1 with a 1 KB JSON
-# body, both as a signed-in admin. Then Centinela's resident memory with 10,000 idle
-# keep-alive TLS connections.
+# body, both as a signed-in admin; then the public routes the request inspection
+# guards, GET /api/public/search?q=... and POST /api/public/feedback with a 1 KB JSON
+# form, anonymous, through nginx and through Centinela's policy gateway. Then
+# Centinela's resident memory with 10,000 idle keep-alive TLS connections.
 #
 # On a small machine the load generator competes with the servers for CPU, and the
 # scheduler's split between them decides the figures. PIN=1 (the default) runs the
@@ -133,6 +135,19 @@ SID=$(curl -ks -D - -o /dev/null -H 'content-type: application/json' \
   sed -n 's/^set-cookie: __Host-centinela=\([^;]*\);.*/\1/ip' | tr -d '\r')
 [ -n "$SID" ] || { echo "login failed" >&2; cat "$WORK/serve.log" >&2; exit 1; }
 BODY=$(python3 -c 'import json; print(json.dumps({"name": "x" * 1000}))')
+# A typical 1 KB feedback form as JSON, for the public (anonymous, inspected) route.
+FEEDBACK=$(python3 -c '
+import json
+msg = ("Hello, I ordered the red running shoes last week and the left one arrived "
+       "with a torn lace. Could you send a replacement lace, or tell me how to return "
+       "the pair? The order was placed with my usual address. Thanks for the quick "
+       "delivery otherwise, and for the size guide, which was right. ")
+print(json.dumps({"name": "María José O\u0027Brien", "email": "maria@example.com",
+                  "subject": "Order 4471: torn lace", "rating": 4, "newsletter": False,
+                  "message": (msg * 4)[:880]}))')
+# The gateway's session cookie rides on the signed-in rows only: an anonymous visitor
+# of the public routes has none.
+COOKIE=()
 
 # CPU time (user + system, in clock ticks) the given processes have used so far; the
 # difference across a run, divided by the requests served, is the CPU each request
@@ -147,13 +162,15 @@ run() { # label url method [proxy pids...]
     local lua="$WORK/req-$method.lua"
     if [ "$method" = PUT ]; then
       printf 'wrk.method = "PUT"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$BODY" >"$lua"
+    elif [ "$method" = POST ]; then
+      printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$FEEDBACK" >"$lua"
     else
       printf 'wrk.method = "GET"\n' >"$lua"
     fi
-    [ "$WARM" -gt 0 ] && $GEN wrk -t1 -c "$CONNS" -d "${WARM}s" -s "$lua" -H "cookie: __Host-centinela=$SID" "$url" >/dev/null
+    [ "$WARM" -gt 0 ] && $GEN wrk -t1 -c "$CONNS" -d "${WARM}s" -s "$lua" "${COOKIE[@]}" "$url" >/dev/null
     t0=$(ticks "${pids[@]}" 2>/dev/null || echo 0); u0=$(ticks "$UP_PID")
     local out
-    out=$($GEN wrk -t1 -c "$CONNS" -d "${SECS}s" --latency -s "$lua" -H "cookie: __Host-centinela=$SID" "$url")
+    out=$($GEN wrk -t1 -c "$CONNS" -d "${SECS}s" --latency -s "$lua" "${COOKIE[@]}" "$url")
     local t1 u1
     t1=$(ticks "${pids[@]}" 2>/dev/null || echo 0); u1=$(ticks "$UP_PID")
     printf '%s\n' "$out" | python3 -c '
@@ -172,8 +189,9 @@ print("| %-28s | %-4s | %9.0f | %7.2f | %7.2f | %6s | %6s | %s |" % (sys.argv[1]
 ' "$label" "$method" "$HZ" "$((t1 - t0))" "$((u1 - u0))"
     return
   fi
-  local args=(--no-tui --insecure -c "$CONNS" --output-format json -H "cookie: __Host-centinela=$SID")
+  local args=(--no-tui --insecure -c "$CONNS" --output-format json "${COOKIE[@]}")
   if [ "$method" = PUT ]; then args+=(-m PUT -T application/json -d "$BODY"); fi
+  if [ "$method" = POST ]; then args+=(-m POST -T application/json -d "$FEEDBACK"); fi
   local out t1 u1
   [ "$WARM" -gt 0 ] && $GEN oha -z "${WARM}s" "${args[@]}" "$url" >/dev/null
   t0=$(ticks "${pids[@]}" 2>/dev/null || echo 0); u0=$(ticks "$UP_PID")
@@ -192,6 +210,7 @@ print("| %-28s | %-4s | %9.0f | %7.2f | %7.2f | %6s | %6s | %s |" % (sys.argv[1]
 
 echo "| target | req | req/s | p50 ms | p99 ms | proxy CPU µs/req | upstream CPU µs/req | status codes |"
 echo "|---|---|---|---|---|---|---|---|"
+COOKIE=(-H "cookie: __Host-centinela=$SID")
 for m in GET PUT; do
   run "upstream direct (HTTP)" "http://127.0.0.1:$UPORT/api/customers/1" $m
   run "nginx proxy (HTTP)" "http://127.0.0.1:$NPORT/api/customers/1" $m "${NGINX_PIDS[@]}"
@@ -199,6 +218,17 @@ for m in GET PUT; do
   [ "$PINGORA" = 1 ] && run "pingora bare proxy (TLS)" "https://127.0.0.1:$PPORT/api/customers/1" $m "$PG_PID"
   run "centinela (TLS, anonymous route)" "https://127.0.0.1:$GPORT2/api/customers/1" $m "$BARE_PID"
   run "centinela (TLS, policy on)" "https://127.0.0.1:$GPORT/api/customers/1" $m "$GW_PID"
+done
+# The inspection's own public routes of the customers example, as an anonymous visitor
+# uses them (no cookie, no session lookup): the search GET (query inspected) and the
+# feedback form POST with a 1 KB JSON body (body inspected), in block mode.
+COOKIE=()
+for m in GET POST; do
+  path=/api/public/search?q=red+running+shoes
+  [ "$m" = POST ] && path=/api/public/feedback
+  run "nginx proxy (HTTP), public" "http://127.0.0.1:$NPORT$path" $m "${NGINX_PIDS[@]}"
+  run "nginx proxy (TLS), public" "https://127.0.0.1:$NTLS$path" $m "${NGINX_PIDS[@]}"
+  run "centinela (TLS), public" "https://127.0.0.1:$GPORT$path" $m "$GW_PID"
 done
 
 idle() { # port pid label
