@@ -139,6 +139,13 @@ pub fn find_ci(hay: &[u8], needle: &[u8]) -> bool {
     false
 }
 
+/// Whether `hay` has a `.` directly followed by a letter or digit, as every file name
+/// with an extension and every domain name has (`win.ini`, `oast.me`); a full stop
+/// in prose is followed by a blank or ends the text.
+pub fn has_dotted_name(hay: &[u8]) -> bool {
+    memchr::memchr_iter(b'.', hay).any(|p| hay.get(p + 1).is_some_and(u8::is_ascii_alphanumeric))
+}
+
 /// A fixed list of literal patterns searched in one pass (Aho-Corasick), optionally
 /// ignoring ASCII case. Build it once (in a `LazyLock`) and share it.
 #[derive(Debug)]
@@ -219,6 +226,12 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn dotted_names() {
+        assert!(has_dotted_name(b"see win.ini") && has_dotted_name(b"x.1"));
+        assert!(!has_dotted_name(b"It was right. Thanks.") && !has_dotted_name(b""));
+    }
 
     #[test]
     fn case_insensitive_find() {

@@ -8,7 +8,7 @@
 
 use std::sync::LazyLock;
 
-use super::prefilter::{ByteSet, Patterns};
+use super::prefilter::{has_dotted_name, ByteSet, Patterns};
 use super::{severity, Detector, Hit};
 
 /// Files whose path in a parameter only makes sense as an attack.
@@ -147,10 +147,10 @@ pub fn check_set(s: &str, path_segment: bool, set: &ByteSet) -> Option<Hit> {
     }
     static WRAPPER_SET: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(WRAPPERS, true));
     static SENSITIVE_SET: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(SENSITIVE, true));
-    if WRAPPER_SET.is_match(b) {
+    if may_hold_wrapper(set) && WRAPPER_SET.is_match(b) {
         return hit(severity::CRITICAL, "stream-wrapper");
     }
-    if SENSITIVE_SET.is_match(b) {
+    if may_hold_sensitive(b, set) && SENSITIVE_SET.is_match(b) {
         // A known file reached by traversal or as an absolute path.
         return hit(severity::CRITICAL, "sensitive-file");
     }
@@ -164,6 +164,19 @@ pub fn check_set(s: &str, path_segment: bool, set: &ByteSet) -> Option<Hit> {
         return hit(severity::WARNING, "nul-byte");
     }
     None
+}
+
+/// Necessary for any of [`WRAPPERS`] to occur: each has a `:` but `ssh2.`, which has
+/// a digit. Skips the automaton on prose, where it would cost more than the rest of
+/// the traversal check.
+fn may_hold_wrapper(set: &ByteSet) -> bool {
+    set.has(b':') || set.has(b'2')
+}
+
+/// Necessary for any of [`SENSITIVE`] to occur: a path separator, a `_` (`id_rsa`),
+/// or a dotted file name (`win.ini`, `web.config`).
+fn may_hold_sensitive(b: &[u8], set: &ByteSet) -> bool {
+    set.has(b'/') || set.has(b'\\') || set.has(b'_') || has_dotted_name(b)
 }
 
 /// `\\host\c$\…`, `\\127.0.0.1\share\x`, `//::1/admin$/`: a UNC path, which makes
@@ -205,6 +218,24 @@ fn unc_path(b: &[u8]) -> Option<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pattern_gates_admit_every_pattern() {
+        for p in WRAPPERS {
+            for form in [p.to_string(), p.to_ascii_uppercase()] {
+                assert!(may_hold_wrapper(&ByteSet::of(form.as_bytes())), "{form}");
+            }
+        }
+        for p in SENSITIVE {
+            for form in [p.to_string(), p.to_ascii_uppercase()] {
+                let b = form.as_bytes();
+                assert!(may_hold_sensitive(b, &ByteSet::of(b)), "{form}");
+            }
+        }
+        let prose = b"The lace arrived torn. Could you send another one? Thanks.";
+        let set = ByteSet::of(prose);
+        assert!(!may_hold_wrapper(&set) && !may_hold_sensitive(prose, &set));
+    }
 
     fn sev(s: &str) -> u32 {
         check(s, false).map_or(0, |h| h.severity)
