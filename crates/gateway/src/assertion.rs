@@ -36,29 +36,6 @@ pub struct Signer {
     cache: std::sync::Mutex<std::collections::HashMap<String, (HeaderValue, u64)>>,
 }
 
-/// What an assertion says, as one string: every field that goes into the claims.
-/// Built by hand rather than with `format!`, which cost more than the lookup it keys.
-fn cache_key(who: &Identity, audience: &str, route: &str) -> String {
-    let via = match &who.via {
-        AuthMethod::Session => "s",
-        AuthMethod::Token(_) => "t",
-    };
-    let customer = who.customer_id.as_deref().unwrap_or("");
-    let fields = [who.user_id.as_str(), via, customer, audience, route];
-    let roles_len: usize = who.roles.iter().map(|r| r.len() + 1).sum();
-    let mut key =
-        String::with_capacity(fields.iter().map(|f| f.len() + 1).sum::<usize>() + roles_len);
-    for field in fields {
-        key.push_str(field);
-        key.push('\0');
-    }
-    for role in &who.roles {
-        key.push_str(role);
-        key.push(',');
-    }
-    key
-}
-
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Signer")
@@ -157,6 +134,29 @@ impl Signer {
             }]
         })
     }
+}
+
+/// What an assertion says, as one string: every field that goes into the claims.
+/// Built by hand rather than with `format!`, which cost more than the lookup it keys.
+fn cache_key(who: &Identity, audience: &str, route: &str) -> String {
+    let via = match &who.via {
+        AuthMethod::Session => "s",
+        AuthMethod::Token(_) => "t",
+    };
+    let customer = who.customer_id.as_deref().unwrap_or("");
+    let fields = [who.user_id.as_str(), via, customer, audience, route];
+    let roles_len: usize = who.roles.iter().map(|r| r.len() + 1).sum();
+    let mut key =
+        String::with_capacity(fields.iter().map(|f| f.len() + 1).sum::<usize>() + roles_len);
+    for field in fields {
+        key.push_str(field);
+        key.push('\0');
+    }
+    for role in &who.roles {
+        key.push_str(role);
+        key.push(',');
+    }
+    key
 }
 
 #[cfg(test)]

@@ -649,6 +649,8 @@ fn is_event(name: &[u8]) -> bool {
     EVENTS.iter().any(|e| name == e.as_bytes())
 }
 
+// === JavaScript sinks ===
+
 /// Bit `n` set when some sink is `n` bytes long, and bit `c - b'a'` when some sink
 /// starts with `c`: two bit tests rule out most words of ordinary prose before they
 /// are lower-cased and compared with each sink in turn.
@@ -676,8 +678,6 @@ fn may_be_sink(word: &[u8]) -> bool {
     let initial = word[0].to_ascii_lowercase().wrapping_sub(b'a');
     SINK_LENGTHS & (1 << word.len()) != 0 && initial < 26 && SINK_INITIALS & (1 << initial) != 0
 }
-
-// === JavaScript sinks ===
 
 /// `'-alert(1)-'`, `";confirm(1)//`, `\";alert(1);//`, ``alert`1` ``: a sink called
 /// right after something that ends a string or statement.
@@ -1111,6 +1111,7 @@ fn css(b: &[u8]) -> Option<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inspect::decode;
 
     #[test]
     fn the_sink_gate_lets_every_sink_through_in_any_case() {
@@ -1123,7 +1124,6 @@ mod tests {
             assert!(!may_be_sink(word), "{}", String::from_utf8_lossy(word));
         }
     }
-    use crate::inspect::decode;
 
     fn sev(s: &str) -> u32 {
         check(s).map_or(0, |h| h.severity)
