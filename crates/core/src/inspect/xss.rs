@@ -689,29 +689,31 @@ fn js_sink(b: &[u8]) -> Option<Hit> {
         .iter()
         .position(|c| !matches!(c, b'(' | b' ' | b'\t'))
         .unwrap_or(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_alphabetic()
-            || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
-        {
-            i += 1;
-            continue;
+    // Every call form below starts, after blanks, with one of these: `(`, a template,
+    // a property (`.`, `[`), an optional call (`?.`) or the `)` of a parenthesised
+    // callee. So the candidates are found from those bytes, which prose has few of,
+    // each giving the word (a run of letters, digits and `_` that starts with a
+    // letter) just before it and its blanks; words come in the order they appear.
+    let mut from = 0;
+    while let Some(t) = b[from..]
+        .iter()
+        .position(|c| matches!(c, b'(' | b'`' | b'.' | b'[' | b'?' | b')'))
+        .map(|p| from + p)
+    {
+        from = t + 1;
+        let mut i = t;
+        while i > 0 && matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r') {
+            i -= 1;
         }
-        let ws = i;
-        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-            i += 1;
+        let mut ws = i;
+        while ws > 0 && (b[ws - 1].is_ascii_alphanumeric() || b[ws - 1] == b'_') {
+            ws -= 1;
+        }
+        if ws == i || !b[ws].is_ascii_alphabetic() {
+            continue;
         }
         let word = &b[ws..i];
         if word.len() < 3 || word.len() > 20 || !may_be_sink(word) {
-            continue;
-        }
-        // Every call form below starts, after blanks, with one of these: `(`, a
-        // template, a property (`.`, `[`), an optional call (`?.`) or the `)` of a
-        // parenthesised callee. Prose words are followed by none of them.
-        if !matches!(
-            b.get(skip_blank(b, i)),
-            Some(b'(' | b'`' | b'.' | b'[' | b'?' | b')')
-        ) {
             continue;
         }
         // Lower-cased on the stack: words are at most 20 bytes here.
