@@ -145,9 +145,6 @@ msg = ("Hello, I ordered the red running shoes last week and the left one arrive
 print(json.dumps({"name": "María José O\u0027Brien", "email": "maria@example.com",
                   "subject": "Order 4471: torn lace", "rating": 4, "newsletter": False,
                   "message": (msg * 4)[:880]}))')
-# The gateway's session cookie rides on the signed-in rows only: an anonymous visitor
-# of the public routes has none.
-COOKIE=()
 
 # CPU time (user + system, in clock ticks) the given processes have used so far; the
 # difference across a run, divided by the requests served, is the CPU each request
@@ -210,6 +207,8 @@ print("| %-28s | %-4s | %9.0f | %7.2f | %7.2f | %6s | %6s | %s |" % (sys.argv[1]
 
 echo "| target | req | req/s | p50 ms | p99 ms | proxy CPU µs/req | upstream CPU µs/req | status codes |"
 echo "|---|---|---|---|---|---|---|---|"
+# The session cookie rides on the signed-in rows only (the public rows below send
+# none, as an anonymous visitor has none).
 COOKIE=(-H "cookie: __Host-centinela=$SID")
 for m in GET PUT; do
   run "upstream direct (HTTP)" "http://127.0.0.1:$UPORT/api/customers/1" $m

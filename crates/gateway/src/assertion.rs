@@ -136,7 +136,8 @@ impl Signer {
     }
 }
 
-/// What an assertion says, as one string: every field that goes into the claims.
+/// The cache key of an assertion: the caller (user id, session or token, customer id,
+/// roles), the audience and the route, `\0`-separated (roles last, `,`-separated).
 /// Built by hand rather than with `format!`, which cost more than the lookup it keys.
 fn cache_key(who: &Identity, audience: &str, route: &str) -> String {
     let via = match &who.via {

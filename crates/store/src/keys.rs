@@ -11,7 +11,6 @@
 //! The associated data binds each ciphertext to its column and row, so a value copied
 //! into another row or column fails to decrypt instead of being silently accepted.
 
-use data_encoding::HEXLOWER;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -20,6 +19,7 @@ use std::time::{Duration, Instant};
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine as _;
+use data_encoding::HEXLOWER;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;

@@ -167,7 +167,7 @@ pub fn check_set(s: &str, path_segment: bool, set: &ByteSet) -> Option<Hit> {
 }
 
 /// Necessary for any of [`WRAPPERS`] to occur: each has a `:` but `ssh2.`, which has
-/// a digit. Skips the automaton on prose, where it would cost more than the rest of
+/// a `2`. Skips the automaton on prose, where it would cost more than the rest of
 /// the traversal check.
 fn may_hold_wrapper(set: &ByteSet) -> bool {
     set.has(b':') || set.has(b'2')
