@@ -136,15 +136,7 @@ SID=$(curl -ks -D - -o /dev/null -H 'content-type: application/json' \
 [ -n "$SID" ] || { echo "login failed" >&2; cat "$WORK/serve.log" >&2; exit 1; }
 BODY=$(python3 -c 'import json; print(json.dumps({"name": "x" * 1000}))')
 # A typical 1 KB feedback form as JSON, for the public (anonymous, inspected) route.
-FEEDBACK=$(python3 -c '
-import json
-msg = ("Hello, I ordered the red running shoes last week and the left one arrived "
-       "with a torn lace. Could you send a replacement lace, or tell me how to return "
-       "the pair? The order was placed with my usual address. Thanks for the quick "
-       "delivery otherwise, and for the size guide, which was right. ")
-print(json.dumps({"name": "María José O\u0027Brien", "email": "maria@example.com",
-                  "subject": "Order 4471: torn lace", "rating": 4, "newsletter": False,
-                  "message": (msg * 4)[:880]}))')
+FEEDBACK=$(cat bench/load/feedback.json)
 
 # CPU time (user + system, in clock ticks) the given processes have used so far; the
 # difference across a run, divided by the requests served, is the CPU each request

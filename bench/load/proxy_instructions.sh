@@ -9,13 +9,16 @@
 # request without the TLS handshake or start-up. Userspace only: the kernel's share
 # (TCP, wake-ups) is not counted; see the CPU columns of proxy_compare.sh for that.
 #
-# Three requests on the customers example policy: GET /api/public/search?q=... on its
-# anonymous route (inspection of the query and response headers, no session), GET
+# Four requests on the customers example policy: GET /api/public/search?q=... on its
+# anonymous route (inspection of the query and response headers, no session), POST of
+# the 1 KB JSON feedback form of proxy_compare.sh to /api/public/feedback (anonymous,
+# the body inspected), GET
 # /api/customers/1 as a signed-in admin (session lookup, policy, identity assertion),
 # and PUT of a 1 KB JSON body there as that admin.
 #
 # Usage: bench/load/proxy_instructions.sh [N]     (needs valgrind and curl)
-#   KEEP=DIR copies each callgrind profile there, for callgrind_annotate.
+#   KEEP=DIR copies each callgrind profile there, for callgrind_annotate, named after
+#   the request and the number of requests it counts (LABEL.N.cg.out.K).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-200}
@@ -65,12 +68,16 @@ count() { # count url options...
   callgrind_control -i off "$VG" >/dev/null 2>&1
   callgrind_control -d "$VG" >/dev/null 2>&1
   sleep 0.5
-  [ -n "${KEEP:-}" ] && cp "$WORK"/cg.out.* "$KEEP/"
+  if [ -n "${KEEP:-}" ]; then
+    local f
+    for f in "$WORK"/cg.out*; do cp "$f" "$KEEP/$PROFILE.$n.${f##*/}"; done
+  fi
   cat "$WORK"/cg.out* | sed -n 's/^totals: //p' | awk '{s += $1} END {print s}'
 }
 
 per_request() { # label url options...
   local label=$1 url=$2; shift 2
+  PROFILE=$(printf '%s' "$label" | tr -c 'A-Za-z0-9' '_')
   curl -ks --http1.1 -o /dev/null "$@" "$url" # warm the pool and the caches first
   local a b
   a=$(count "$N" "$url" "$@")
@@ -83,6 +90,8 @@ C="cookie: __Host-centinela=$SID"
 echo "| request | instructions per request |"
 echo "|---|---|"
 per_request "GET search, anonymous route" "$U/api/public/search?q=red+running+shoes"
+per_request "POST 1 KB JSON feedback, anonymous" "$U/api/public/feedback" \
+  -H 'content-type: application/json' --data-binary @bench/load/feedback.json
 per_request "GET, signed in, policy on" "$U/api/customers/1" -H "$C"
 per_request "PUT 1 KB JSON, signed in, policy on" "$U/api/customers/1" -H "$C" -X PUT \
   -H 'content-type: application/json' --data-binary "@$WORK/body.json"
