@@ -85,6 +85,30 @@ impl NormalPath {
         }
         out
     }
+
+    /// Whether `raw` is already the canonical spelling, `encoded() == raw`, decided
+    /// without building the string: nearly every request arrives spelled that way, and
+    /// the gateway asks on each one. A segment that needs escaping answers `false`
+    /// (the caller then compares [`NormalPath::encoded`] itself).
+    pub fn is_spelled(&self, raw: &str) -> bool {
+        if self.segments.is_empty() {
+            return raw == "/";
+        }
+        let mut rest = raw.as_bytes();
+        for s in &self.segments {
+            let Some(after_slash) = rest.strip_prefix(b"/") else {
+                return false;
+            };
+            if !s.bytes().all(keep) {
+                return false;
+            }
+            let Some(after) = after_slash.strip_prefix(s.as_bytes()) else {
+                return false;
+            };
+            rest = after;
+        }
+        rest.is_empty()
+    }
 }
 
 impl fmt::Display for NormalPath {
@@ -192,8 +216,18 @@ pub fn normalize(raw: &str, case: CasePolicy) -> Result<NormalPath, PathError> {
     let mut segments: Vec<String> = Vec::new();
     for raw_segment in rest.split('/') {
         // `;parameters` (Tomcat and others strip them; the upstream never sees them).
-        let without_params = raw_segment.split(';').next().unwrap_or("");
-        let mut segment = decode_segment(without_params.as_bytes())?;
+        let end = raw_segment
+            .bytes()
+            .position(|b| b == b';')
+            .unwrap_or(raw_segment.len());
+        let without_params = &raw_segment[..end];
+        // Without an escape or a backslash there is nothing to decode: the whole path
+        // was checked for control characters above, and a `str` is valid UTF-8.
+        let mut segment = if without_params.bytes().any(|b| b == b'%' || b == b'\\') {
+            decode_segment(without_params.as_bytes())?
+        } else {
+            without_params.to_owned()
+        };
         if case == CasePolicy::Insensitive {
             segment = segment.to_lowercase();
         }
@@ -215,7 +249,42 @@ mod tests {
     use super::*;
 
     fn n(p: &str) -> Result<String, PathError> {
-        normalize(p, CasePolicy::Sensitive).map(|p| p.encoded())
+        let normal = normalize(p, CasePolicy::Sensitive)?;
+        let encoded = normal.encoded();
+        // The shortcut never claims a spelling the full encoding disagrees with.
+        if normal.is_spelled(p) {
+            assert_eq!(encoded, p, "is_spelled({p:?})");
+        }
+        Ok(encoded)
+    }
+
+    #[test]
+    fn canonical_spellings_are_recognised() {
+        for p in [
+            "/",
+            "/api/customers/18",
+            "/api/public/search",
+            "/a-b/c_d/e.f~g",
+        ] {
+            let normal = normalize(p, CasePolicy::Sensitive).expect("path");
+            assert!(normal.is_spelled(p), "{p}");
+        }
+        for p in [
+            "/api/customers/18/",
+            "/api//customers/18",
+            "/api/./customers",
+            "/api/customers;v=1",
+            "/api/%63ustomers",
+            "/files/caf%C3%A9",
+            "/files/café",
+            "/a/b/../c",
+        ] {
+            let normal = normalize(p, CasePolicy::Sensitive).expect("path");
+            assert!(!normal.is_spelled(p), "{p}");
+        }
+        let upper = normalize("/API/x", CasePolicy::Insensitive).expect("path");
+        assert!(!upper.is_spelled("/API/x"));
+        assert!(upper.is_spelled("/api/x"));
     }
 
     #[test]
