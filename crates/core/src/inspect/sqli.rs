@@ -23,9 +23,7 @@
 //!
 //! Everything is one pass per context over the input with no backtracking.
 
-use std::sync::LazyLock;
-
-use super::prefilter::{ByteSet, Patterns};
+use super::prefilter::ByteSet;
 
 /// Evidence needed to call a plausible token stream an injection.
 pub const THRESHOLD: u32 = 3;
@@ -329,12 +327,6 @@ const MAX_RESUMES: usize = 4;
 /// when the whole word stands there (not at the very start, which the first walk
 /// covered): a maximal run of word bytes spelling it in any case.
 fn resume_at_keywords(b: &[u8]) -> Option<SqliMatch> {
-    // Most values that get here are prose without any of the words: one vectorised
-    // search settles it instead of a walk over every word.
-    static RESUME_SET: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(RESUME_WORDS, true));
-    if !RESUME_SET.is_match(b) {
-        return None;
-    }
     let mut tried = 0;
     let mut i = 0;
     while i < b.len() && tried < MAX_RESUMES {
