@@ -11,10 +11,10 @@
 #
 # Four requests on the customers example policy: GET /api/public/search?q=... on its
 # anonymous route (inspection of the query and response headers, no session), POST of
-# the 1 KB JSON feedback form of proxy_compare.sh to /api/public/feedback (anonymous,
-# the body inspected), GET
-# /api/customers/1 as a signed-in admin (session lookup, policy, identity assertion),
-# and PUT of a 1 KB JSON body there as that admin.
+# the 1 KB JSON feedback form of proxy_compare.sh (load/feedback.json) to
+# /api/public/feedback (anonymous, the body inspected), GET /api/customers/1 as a
+# signed-in admin (session lookup, policy, identity assertion), and PUT of a 1 KB JSON
+# body there as that admin.
 #
 # Usage: bench/load/proxy_instructions.sh [N]     (needs valgrind and curl)
 #   KEEP=DIR copies each callgrind profile there, for callgrind_annotate, named after
@@ -77,6 +77,8 @@ count() { # count url options...
 
 per_request() { # label url options...
   local label=$1 url=$2; shift 2
+  # Read by count() (bash scoping) to name the profiles KEEP copies.
+  local PROFILE
   PROFILE=$(printf '%s' "$label" | tr -c 'A-Za-z0-9' '_')
   curl -ks --http1.1 -o /dev/null "$@" "$url" # warm the pool and the caches first
   local a b

@@ -1113,13 +1113,10 @@ fn request_host(parts: &http::request::Parts) -> Option<String> {
 /// The request with its path replaced by the canonical one (the query is kept as
 /// sent), so the upstream sees exactly the path the policy judged.
 fn with_canonical_path(mut parts: http::request::Parts, path: &NormalPath) -> http::request::Parts {
-    if path.is_spelled(parts.uri.path()) {
+    if path.is_encoded_as(parts.uri.path()) {
         return parts; // already canonical, as nearly every request is
     }
     let encoded = path.encoded();
-    if encoded == parts.uri.path() {
-        return parts;
-    }
     let target = match parts.uri.query() {
         Some(q) => format!("{encoded}?{q}"),
         None => encoded,

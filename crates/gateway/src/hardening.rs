@@ -62,8 +62,9 @@ impl ResponseHardening {
             .and_then(|i| self.per_route.get(i))
             .and_then(Option::as_ref)
             .unwrap_or(&self.default);
-        // One growth of the map for all of them rather than one per doubling.
-        h.reserve(set.len());
+        // One growth of the map for all of them rather than one per doubling. A map
+        // already at its size limit keeps growing (or not) insert by insert.
+        let _ = h.try_reserve(set.len());
         for s in set {
             if !s.only_if_missing || !h.contains_key(&s.name) {
                 h.insert(s.name.clone(), s.value.clone());

@@ -717,10 +717,8 @@ fn js_sink(b: &[u8]) -> Option<Hit> {
             continue;
         }
         let word = &b[ws..i];
-        if word.len() < 3
-            || word.len() > 20
-            || SINK_SHAPES[word.len()] & first_letter_bit(word[0]) == 0
-        {
+        // The table also rejects words shorter than every sink.
+        if word.len() > 20 || SINK_SHAPES[word.len()] & first_letter_bit(word[0]) == 0 {
             continue;
         }
         // Lower-cased on the stack: words are at most 20 bytes here.
