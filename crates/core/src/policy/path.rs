@@ -99,6 +99,13 @@ impl NormalPath {
                 return false;
             };
             rest = after_slash;
+            // Most segments need no escape and arrive as they are: one comparison.
+            if let Some(after) = rest.strip_prefix(s.as_bytes()) {
+                if s.bytes().all(keep) {
+                    rest = after;
+                    continue;
+                }
+            }
             for b in s.bytes() {
                 let (spelling, len) = spell(b);
                 let Some(after) = rest.strip_prefix(&spelling[..len]) else {
@@ -171,25 +178,36 @@ fn decode_segment(raw: &[u8]) -> Result<String, PathError> {
 /// Characters kept as they are in a path segment (RFC 3986 `pchar` minus `;`, `%` and
 /// `=`, which upstreams may give meaning to).
 fn keep(c: u8) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            b'-' | b'.'
-                | b'_'
-                | b'~'
-                | b'!'
-                | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b':'
-                | b'@'
-        )
+    KEPT[usize::from(c)]
 }
+
+static KEPT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b':'
+                    | b'@'
+            );
+        c += 1;
+    }
+    t
+};
 
 /// How byte `b` of a decoded segment is written in the canonical path: itself, or
 /// `%XY` (upper-case hex); the first `len` bytes of the array.
@@ -294,6 +312,12 @@ mod tests {
             let normal = normalize(p, CasePolicy::Sensitive).expect("path");
             assert!(!normal.is_encoded_as(p), "{p}");
         }
+        // A decoded segment that holds a byte needing an escape never matches its
+        // raw bytes, even where the raw spelling starts with them.
+        let percent = normalize("/files/50%25", CasePolicy::Sensitive).expect("path");
+        assert!(percent.is_encoded_as("/files/50%25"));
+        assert!(!percent.is_encoded_as("/files/50%"));
+        assert!(!percent.is_encoded_as("/files/50%2"));
         let upper = normalize("/API/x", CasePolicy::Insensitive).expect("path");
         assert!(!upper.is_encoded_as("/API/x"));
         assert!(upper.is_encoded_as("/api/x"));
