@@ -8,7 +8,9 @@
 //! ```
 //!
 //! The difference of the two totals divided by 300 is the cost of one request. The
-//! first argument is `json` (1 KB JSON body) or `query` (2 KB query string).
+//! first argument is `json` (1 KB JSON order body), `feedback` (the 1 KB JSON form of
+//! `bench/load/feedback.json`, mostly prose, which the load scripts post) or `query`
+//! (2 KB query string).
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -23,12 +25,13 @@ fn main() -> ExitCode {
         .get(2)
         .map_or(Some(10_000), |s| s.parse::<usize>().ok())
     else {
-        eprintln!("usage: inspect_loop json|query [N]");
+        eprintln!("usage: inspect_loop json|feedback|query [N]");
         return ExitCode::from(2);
     };
     let policy = InspectPolicy::default();
     let body = inspect_json_body();
     let query = inspect_query_string();
+    let feedback = include_bytes!("../../load/feedback.json");
     let headers = [
         ("content-type", "application/json"),
         (
@@ -44,6 +47,13 @@ fn main() -> ExitCode {
             headers: &headers,
             body: &body,
         },
+        "feedback" => Request {
+            method: "POST",
+            path: "/api/public/feedback",
+            query: None,
+            headers: &headers,
+            body: feedback,
+        },
         "query" => Request {
             method: "GET",
             path: "/api/public/search",
@@ -52,7 +62,7 @@ fn main() -> ExitCode {
             body: b"",
         },
         _ => {
-            eprintln!("usage: inspect_loop json|query [N]");
+            eprintln!("usage: inspect_loop json|feedback|query [N]");
             return ExitCode::from(2);
         }
     };
@@ -61,10 +71,10 @@ fn main() -> ExitCode {
         black_box(inspect(black_box(&req), &policy));
     }
     let secs = start.elapsed().as_secs_f64();
-    let len = if which == "json" {
-        body.len()
-    } else {
-        query.len()
+    let len = match which {
+        "json" => body.len(),
+        "feedback" => feedback.len(),
+        _ => query.len(),
     };
     println!(
         "{which}: {n} requests of {len} bytes in {secs:.3} s ({:.1} MB/s)",

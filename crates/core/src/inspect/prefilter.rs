@@ -7,6 +7,8 @@
 //! which bytes every pattern of the detector contains), so skipping on a failed gate
 //! never changes a verdict; it only saves the work.
 
+use std::ops::Range;
+
 /// Which kinds of byte a value holds: each ASCII punctuation character, NUL, tab,
 /// LF and CR exactly, and coarser classes for the rest (other controls, space,
 /// digits, upper-case, lower-case, non-ASCII). So [`ByteSet::has`] is exact for
@@ -148,14 +150,23 @@ pub fn has_dotted_name(hay: &[u8]) -> bool {
 
 /// A fixed list of literal patterns searched in one pass (Aho-Corasick), optionally
 /// ignoring ASCII case. Build it once (in a `LazyLock`) and share it.
+///
+/// Long haystacks are searched case-sensitively, for lists that ignore case as a
+/// lower-cased copy: the crate gives a case-insensitive automaton no SIMD search
+/// (only a byte-frequency prefilter, whose "rare" bytes are common in prose), and
+/// its own prefilter choice on a case-sensitive one can be that same byte search, so
+/// the packed (Teddy) searcher is used directly where the CPU has it.
 #[derive(Debug)]
 pub struct Patterns {
-    ac: Option<aho_corasick::AhoCorasick>,
-    /// The same automaton without the crate's prefilter, for short haystacks: on a
-    /// header or a form value the prefilter's candidate search and restarts cost
-    /// more than running the automaton over every byte (measured: 3 % of a JSON
-    /// request's inspection), while on long ones it skips most of the input.
-    ac_short: Option<aho_corasick::AhoCorasick>,
+    /// For long haystacks, where the CPU supports it: the SIMD packed searcher.
+    packed: Option<aho_corasick::packed::Searcher>,
+    /// For long haystacks otherwise: the automaton with the crate's prefilter.
+    long: Option<aho_corasick::AhoCorasick>,
+    /// For short haystacks: the automaton without prefilter, ignoring case when
+    /// asked, over the haystack itself. On a header or a form value a prefilter's
+    /// candidate search and restarts cost more than running the automaton over
+    /// every byte (measured: 3 % of a JSON request's inspection).
+    short: Option<aho_corasick::AhoCorasick>,
     pats: &'static [&'static str],
     ascii_ci: bool,
 }
@@ -166,45 +177,126 @@ const SHORT_HAYSTACK: usize = 256;
 impl Patterns {
     /// Compiles `pats`; with `ascii_ci`, patterns must be written in lower case.
     pub fn new(pats: &'static [&'static str], ascii_ci: bool) -> Self {
-        let build = |prefilter: bool| {
+        debug_assert!(
+            !ascii_ci
+                || pats
+                    .iter()
+                    .all(|p| !p.bytes().any(|c| c.is_ascii_uppercase()))
+        );
+        // Leftmost-first everywhere, so that every path reports the same matches
+        // (see [`Patterns::each_match`]).
+        let build = |prefilter: bool, ci: bool| {
             aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(ascii_ci)
-                // Leftmost semantics let the crate use its SIMD literal searcher; for
-                // a yes/no answer the match kind makes no difference.
+                .ascii_case_insensitive(ci)
                 .match_kind(aho_corasick::MatchKind::LeftmostFirst)
                 .prefilter(prefilter)
                 .build(pats)
                 .ok()
         };
+        let packed = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(pats)
+            .build();
         Self {
-            ac: build(true),
-            ac_short: build(false),
+            packed,
+            long: build(true, false),
+            short: build(false, ascii_ci),
             pats,
             ascii_ci,
         }
     }
 
-    fn automaton(&self, hay: &[u8]) -> Option<&aho_corasick::AhoCorasick> {
+    /// Whether any pattern occurs in `hay`.
+    pub fn is_match(&self, hay: &[u8]) -> bool {
+        // The automaton's own yes/no search on short haystacks: it stops at the
+        // first match state and skips the set-up of an iterator, which on a
+        // header-sized value costs about as much as the search.
+        if let (true, Some(ac)) = (hay.len() < SHORT_HAYSTACK, &self.short) {
+            return ac.is_match(hay);
+        }
+        let mut any = false;
+        self.each_match(hay, |_| {
+            any = true;
+            false
+        });
+        any
+    }
+
+    /// Calls `f` with the byte range of each match in `hay`, left to right, without
+    /// overlaps (where several patterns match at one position, the first listed
+    /// wins), until `f` returns false.
+    pub fn each_match(&self, hay: &[u8], f: impl FnMut(Range<usize>) -> bool) {
         if hay.len() < SHORT_HAYSTACK {
-            self.ac_short.as_ref().or(self.ac.as_ref())
+            if let Some(ac) = &self.short {
+                return feed(ac.find_iter(hay).map(|m| m.range()), f);
+            }
+            return self.each_match_slowly(hay, f);
+        }
+        // Lower-casing keeps every byte where it was, so the ranges hold for `hay`.
+        let lowered;
+        let hay = if self.ascii_ci {
+            lowered = hay.to_ascii_lowercase();
+            &lowered[..]
         } else {
-            self.ac.as_ref()
+            hay
+        };
+        if let Some(p) = &self.packed {
+            return feed(p.find_iter(hay).map(|m| m.range()), f);
+        }
+        if let Some(ac) = &self.long {
+            return feed(ac.find_iter(hay).map(|m| m.range()), f);
+        }
+        self.each_match_slowly(hay, f)
+    }
+
+    /// [`Patterns::each_match`] without automata, trying each pattern at each
+    /// position: the same matches, slower. Building only fails past size limits
+    /// these short lists never reach.
+    fn each_match_slowly(&self, hay: &[u8], mut f: impl FnMut(Range<usize>) -> bool) {
+        let mut i = 0;
+        while i < hay.len() {
+            let at = &hay[i..];
+            let found = self.pats.iter().find(|p| {
+                at.get(..p.len()).is_some_and(|w| {
+                    if self.ascii_ci {
+                        w.eq_ignore_ascii_case(p.as_bytes())
+                    } else {
+                        w == p.as_bytes()
+                    }
+                })
+            });
+            match found {
+                Some(p) if !p.is_empty() => {
+                    if !f(i..i + p.len()) {
+                        return;
+                    }
+                    i += p.len();
+                }
+                _ => i += 1,
+            }
         }
     }
 
-    /// Whether any pattern occurs in `hay`.
-    pub fn is_match(&self, hay: &[u8]) -> bool {
-        match self.automaton(hay) {
-            Some(ac) => ac.is_match(hay),
-            // Building only fails past size limits these short lists never reach;
-            // searching pattern by pattern gives the same answer, only slower.
-            None => self.pats.iter().any(|p| {
-                if self.ascii_ci {
-                    find_ci(hay, p.as_bytes())
-                } else {
-                    memchr::memmem::find(hay, p.as_bytes()).is_some()
-                }
-            }),
+    /// The list as it is searched when no automaton could be built: for tests,
+    /// which check that every path finds the same matches.
+    #[cfg(test)]
+    fn without_automata(pats: &'static [&'static str], ascii_ci: bool) -> Self {
+        Self {
+            packed: None,
+            long: None,
+            short: None,
+            pats,
+            ascii_ci,
+        }
+    }
+}
+
+/// Hands `matches` to `f` until it returns false.
+fn feed(matches: impl Iterator<Item = Range<usize>>, mut f: impl FnMut(Range<usize>) -> bool) {
+    for r in matches {
+        if !f(r) {
+            return;
         }
     }
 }
@@ -223,6 +315,61 @@ mod tests {
         assert!(p.is_match(long.as_bytes()) && !p.is_match("x".repeat(300).as_bytes()));
         let p = Patterns::new(&["ysoserial"], false);
         assert!(p.is_match(b"x ysoserial y") && !p.is_match(b"YSOSERIAL"));
+    }
+
+    fn matches(p: &Patterns, hay: &[u8]) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        p.each_match(hay, |r| {
+            out.push(r);
+            true
+        });
+        out
+    }
+
+    #[test]
+    fn matches_in_order_short_and_long_alike() {
+        const PATS: &[&str] = &["union", "select", "sel"];
+        for ci in [true, false] {
+            let p = Patterns::new(PATS, ci);
+            let fallback = Patterns::without_automata(PATS, ci);
+            let mut no_simd = Patterns::new(PATS, ci);
+            no_simd.packed = None;
+            for pad in [0, SHORT_HAYSTACK] {
+                let x = "x".repeat(pad);
+                let hay = format!("{x}a UNION select Sel unionselect");
+                let off = pad + 2;
+                let want: Vec<Range<usize>> = if ci {
+                    vec![
+                        off..off + 5,
+                        off + 6..off + 12,
+                        off + 13..off + 16,
+                        off + 17..off + 22,
+                        off + 22..off + 28,
+                    ]
+                } else {
+                    vec![off + 6..off + 12, off + 17..off + 22, off + 22..off + 28]
+                };
+                assert_eq!(matches(&p, hay.as_bytes()), want, "ci={ci} pad={pad}");
+                assert_eq!(
+                    matches(&fallback, hay.as_bytes()),
+                    want,
+                    "fallback ci={ci} pad={pad}"
+                );
+                assert_eq!(
+                    matches(&no_simd, hay.as_bytes()),
+                    want,
+                    "no packed searcher, ci={ci} pad={pad}"
+                );
+            }
+        }
+        // Stopping early.
+        let p = Patterns::new(&["a"], false);
+        let mut n = 0;
+        p.each_match(b"aaaa", |_| {
+            n += 1;
+            n < 2
+        });
+        assert_eq!(n, 2);
     }
 
     use super::*;

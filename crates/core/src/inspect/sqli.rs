@@ -23,7 +23,9 @@
 //!
 //! Everything is one pass per context over the input with no backtracking.
 
-use super::prefilter::ByteSet;
+use std::sync::LazyLock;
+
+use super::prefilter::{ByteSet, Patterns};
 
 /// Evidence needed to call a plausible token stream an injection.
 pub const THRESHOLD: u32 = 3;
@@ -328,8 +330,29 @@ const MAX_RESUMES: usize = 4;
 /// covered): a maximal run of word bytes spelling it in any case.
 fn resume_at_keywords(b: &[u8]) -> Option<SqliMatch> {
     let mut tried = 0;
+    let mut found = None;
+    let try_at = |start: usize| {
+        tried += 1;
+        found = judge(b, Context::Bare, start);
+        found.is_none() && tried < MAX_RESUMES
+    };
+    if b.len() < RESUME_SEARCH_FROM {
+        resume_words_walked(b, try_at);
+    } else {
+        resume_words_searched(b, try_at);
+    }
+    found
+}
+
+/// Values at least this long find their resume words with [`resume_words_searched`].
+const RESUME_SEARCH_FROM: usize = 256;
+
+/// Calls `f` with the start of each whole [`RESUME_WORDS`] word after the first
+/// byte, in order, until it returns false, walking every run of word bytes: the
+/// cheapest way on a header or a form value.
+fn resume_words_walked(b: &[u8], mut f: impl FnMut(usize) -> bool) {
     let mut i = 0;
-    while i < b.len() && tried < MAX_RESUMES {
+    while i < b.len() {
         if !is_word_byte(b[i]) {
             i += 1;
             continue;
@@ -343,14 +366,26 @@ fn resume_at_keywords(b: &[u8]) -> Option<SqliMatch> {
             && RESUME_WORDS
                 .iter()
                 .any(|r| w.eq_ignore_ascii_case(r.as_bytes()))
+            && !f(start)
         {
-            tried += 1;
-            if let Some(m) = judge(b, Context::Bare, start) {
-                return Some(m);
-            }
+            return;
         }
     }
-    None
+}
+
+/// [`resume_words_walked`] by one SIMD search for the words: on long prose (a
+/// feedback message with commas) the walk over every run was the largest single
+/// cost of inspecting the value. The search is exact: none of the words is a
+/// prefix of another, so a match that is not a whole word cannot hide one that is
+/// (the hidden one would start inside it, after a word byte).
+fn resume_words_searched(b: &[u8], mut f: impl FnMut(usize) -> bool) {
+    static RESUME_SET: LazyLock<Patterns> = LazyLock::new(|| Patterns::new(RESUME_WORDS, true));
+    RESUME_SET.each_match(b, |r| {
+        let whole = r.start > 0
+            && !is_word_byte(b[r.start - 1])
+            && !b.get(r.end).copied().is_some_and(is_word_byte);
+        !whole || f(r.start)
+    });
 }
 
 /// Convenience: whether [`detect`] finds anything.

@@ -372,6 +372,60 @@ fn inert_never_hides_a_match() {
 }
 
 #[test]
+fn resume_words_searched_where_the_walk_finds_them() {
+    use rand::{Rng, SeedableRng};
+    const PIECES: &[&str] = &[
+        "union", "UNION", "Select", "select", "declare", "EXEC", "exec", "execute", "unions",
+        "reunion", "sel", "ect", "1", "0x", "é", "_", "$", " ", "'", "\"", "(", ")", ",", "--",
+        "/*", "*/", ";", "=", "@", "#", "or", "1=1", "from", "users", "char(", "\n",
+    ];
+    let starts = |s: &str, searched: bool| {
+        let mut out = Vec::new();
+        let f = |p: usize| {
+            out.push(p);
+            true
+        };
+        if searched {
+            resume_words_searched(s.as_bytes(), f);
+        } else {
+            resume_words_walked(s.as_bytes(), f);
+        }
+        out
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x7e5);
+    let mut found = 0usize;
+    for round in 0..40_000 {
+        let n = rng.gen_range(1..24);
+        let mut s: String = (0..n)
+            .map(|_| PIECES[rng.gen_range(0..PIECES.len())])
+            .collect();
+        // Every other value long enough for the prefiltered, lower-casing search.
+        if round % 2 == 1 {
+            s = format!("{} {s}", "note, ".repeat(50));
+        }
+        let walked = starts(&s, false);
+        found += walked.len();
+        assert_eq!(starts(&s, true), walked, "{s:?}");
+    }
+    assert!(found > 10_000, "only {found} resume words generated");
+    // Both ways stop when asked to.
+    let s = "x union select declare exec";
+    for searched in [false, true] {
+        let mut seen = 0;
+        let f = |_| {
+            seen += 1;
+            seen < 2
+        };
+        if searched {
+            resume_words_searched(s.as_bytes(), f);
+        } else {
+            resume_words_walked(s.as_bytes(), f);
+        }
+        assert_eq!(seen, 2);
+    }
+}
+
+#[test]
 fn number_suffixes_and_selectless_unions() {
     for s in [
         "1DUNION SELECT 2",
