@@ -233,17 +233,15 @@ fn inert_set(b: &[u8], set: &ByteSet) -> bool {
             continue;
         }
         let start = i;
-        // Non-zero when a digit is followed by a non-digit inside the run
-        // (`DIGIT << 1 == WORDY`).
-        let mut split = 0u8;
-        let mut prev = 0u8;
+        // The classes seen in the run: only a run with both digits and other word
+        // bytes can hold a digit followed by a letter, which the loop below finds.
+        let mut kinds = 0u8;
         while i < n {
             let c = ASCII_WORD[usize::from(b[i])];
             if c == 0 {
                 break;
             }
-            split |= (prev << 1) & c;
-            prev = c;
+            kinds |= c;
             i += 1;
         }
         let run = &b[start..i];
@@ -255,7 +253,7 @@ fn inert_set(b: &[u8], set: &ByteSet) -> bool {
         if token_reads_as_sql(run) {
             return false;
         }
-        if split != 0 {
+        if kinds == DIGIT | WORDY {
             for k in 1..run.len() {
                 if run[k - 1].is_ascii_digit()
                     && !run[k].is_ascii_digit()
@@ -278,7 +276,7 @@ fn token_reads_as_sql(w: &[u8]) -> bool {
 }
 
 const DIGIT: u8 = 1;
-const WORDY: u8 = DIGIT << 1;
+const WORDY: u8 = 2;
 
 /// ASCII word bytes: [`DIGIT`] or [`WORDY`] (letters, `_`, `$`), 0 for the rest.
 static ASCII_WORD: [u8; 256] = {
