@@ -372,6 +372,15 @@ fn inert_never_hides_a_match() {
 }
 
 #[test]
+fn every_resume_word_passes_the_letter_gate() {
+    // `resume_at_keywords` skips short values with neither a `c` nor a `u`.
+    for w in RESUME_WORDS {
+        assert!(w.contains('c') || w.contains('u'), "{w}");
+    }
+    assert!(detect("x, ' union select password from users --").is_some());
+}
+
+#[test]
 fn resume_words_searched_where_the_walk_finds_them() {
     use rand::{Rng, SeedableRng};
     const PIECES: &[&str] = &[
