@@ -172,7 +172,7 @@ pub struct Patterns {
 }
 
 /// Haystacks shorter than this use [`Patterns`]' automaton without prefilter.
-const SHORT_HAYSTACK: usize = 256;
+pub const SHORT_HAYSTACK: usize = 256;
 
 impl Patterns {
     /// Compiles `pats`; with `ascii_ci`, patterns must be written in lower case.

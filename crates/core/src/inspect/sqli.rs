@@ -25,7 +25,7 @@
 
 use std::sync::LazyLock;
 
-use super::prefilter::{ByteSet, Patterns};
+use super::prefilter::{ByteSet, Patterns, SHORT_HAYSTACK};
 
 /// Evidence needed to call a plausible token stream an injection.
 pub const THRESHOLD: u32 = 3;
@@ -334,13 +334,9 @@ fn resume_at_keywords(b: &[u8]) -> Option<SqliMatch> {
         found = judge(b, Context::Bare, start);
         found.is_none() && tried < MAX_RESUMES
     };
-    if b.len() < RESUME_SEARCH_FROM {
-        // Every resume word has a `c` (`select`, `declare`, `exec`) or a `u`
-        // (`union`): two vector searches rule most short prose out (`gift wrap, or
-        // leave at the door`) for less than the walk costs.
-        if memchr::memchr2(b'c', b'C', b).is_none() && memchr::memchr2(b'u', b'U', b).is_none() {
-            return None;
-        }
+    // Where [`Patterns`] would run its automaton over every byte anyway, the walk
+    // is cheaper; from there on its SIMD search is.
+    if b.len() < SHORT_HAYSTACK {
         resume_words_walked(b, try_at);
     } else {
         resume_words_searched(b, try_at);
@@ -348,13 +344,16 @@ fn resume_at_keywords(b: &[u8]) -> Option<SqliMatch> {
     found
 }
 
-/// Values at least this long find their resume words with [`resume_words_searched`].
-const RESUME_SEARCH_FROM: usize = 256;
-
 /// Calls `f` with the start of each whole [`RESUME_WORDS`] word after the first
 /// byte, in order, until it returns false, walking every run of word bytes: the
 /// cheapest way on a header or a form value.
 fn resume_words_walked(b: &[u8], mut f: impl FnMut(usize) -> bool) {
+    // Every resume word has a `c` (`select`, `declare`, `exec`) or a `u` (`union`):
+    // two vector searches rule most short prose out (`gift wrap, or leave at the
+    // door`) for less than the walk costs.
+    if memchr::memchr2(b'c', b'C', b).is_none() && memchr::memchr2(b'u', b'U', b).is_none() {
+        return;
+    }
     let mut i = 0;
     while i < b.len() {
         if !is_word_byte(b[i]) {
