@@ -28,12 +28,22 @@ pub fn example_policy() -> &'static str {
         .map_or(EXAMPLE, |i| &EXAMPLE[i..])
 }
 
-/// A free TCP port on 127.0.0.1 (bound then released).
+/// A free TCP port on 127.0.0.1 (bound then released), never one this test process
+/// has handed out before: tests run in parallel, and the kernel may offer a port again
+/// once its probe socket is closed, before the first test's server has bound it.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -213,9 +223,16 @@ impl Env {
             port: https_port,
             log: self.path().join("server.log"),
         };
-        if !try_wait_for_port(https_port, Duration::from_secs(30)) {
-            let _ = server.gateway.kill();
-            panic!("gateway did not start:\n{}", server.log_text());
+        let start = Instant::now();
+        while !listens(https_port) {
+            if let Ok(Some(status)) = server.gateway.try_wait() {
+                panic!("gateway exited ({status}):\n{}", server.log_text());
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                let _ = server.gateway.kill();
+                panic!("gateway did not start:\n{}", server.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
         server
     }
@@ -273,10 +290,18 @@ pub fn mysql_admin(statement: &str) {
     );
 }
 
+/// Whether something listens on `port`. A connection to oneself does not count: when
+/// nothing listens yet, the kernel may pick `port` itself as the probe's source port,
+/// and the two ends meet in a simultaneous open.
+fn listens(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port))
+        .is_ok_and(|s| s.local_addr().ok() != s.peer_addr().ok())
+}
+
 fn try_wait_for_port(port: u16, limit: Duration) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if listens(port) {
             return true;
         }
         std::thread::sleep(Duration::from_millis(50));
