@@ -240,11 +240,21 @@ fn inert_values_skip_the_judge() {
         "maria.obrien",
         "10px 2em",
         "1st-class/2nd-class",
+        "gift wrap, or leave at the door",
+        // One operator word is worth at most two points, even in its best shape.
+        "1 or 1",
+        "1 xor 1",
+        "2.5dOR 1",
     ] {
         assert!(inert(s), "should be inert: {s}");
+        assert_eq!(detect_ungated(s), None, "{s}");
     }
+    // Two reach the threshold: the allowance stops at one.
+    assert!(detect_ungated("1 or 1 or 1").is_some());
     for s in [
-        "gift wrap, or leave at the door",
+        "1 or 1 or 1",
+        "bread and butter or jam",
+        "1or 1and 1",
         "1 union select 1",
         "1union",
         "1e5union",
@@ -252,8 +262,7 @@ fn inert_values_skip_the_judge() {
         "0.Dunion",
         // Found by the `sqli` fuzz target: `0.` `D` `DO`.
         "\0 \0\0\u{0}0.DDO\0 \0\0\u{0}0.DDO\u{11}\0\0\u{0}0.DDO\0 \0\0\u{0}0.DD",
-        "2.5fOR",
-        "1.5e+3and",
+        "1.5e+3and or",
         "0x41+0x42+0x43",
         "1 --",
         "xp_cmdshell",
@@ -279,6 +288,8 @@ fn inert_never_hides_a_match() {
         "or",
         "and",
         "xor",
+        "eqv",
+        "IMP",
         "sleep",
         "xp_cmdshell",
         "sp_who",
