@@ -333,11 +333,16 @@ fn token_reads_as_sql(w: &[u8]) -> bool {
 /// operator word and the value can still afford one more (counted in `seen`).
 fn afford_logic(w: &[u8], seen: &mut usize) -> bool {
     let logic = |x: &[u8]| x.len() <= 3 && LOGIC_WORDS.iter().any(|l| l.eq_ignore_ascii_case(x));
-    let whole = !sql_word(w) || logic(w);
-    let tail =
-        w.len() < 2 || !matches!(w[0] | 0x20, b'd' | b'f') || !sql_word(&w[1..]) || logic(&w[1..]);
     *seen += 1;
-    whole && tail && *seen <= MAX_INERT_LOGIC
+    if *seen > MAX_INERT_LOGIC {
+        return false;
+    }
+    // No operator word starts with a type suffix letter, so the usual case (`or`)
+    // needs no second reading.
+    let typed = w.len() > 1 && matches!(w[0] | 0x20, b'd' | b'f');
+    let whole = logic(w) || !sql_word(w);
+    let tail = !typed || logic(&w[1..]) || !sql_word(&w[1..]);
+    whole && tail
 }
 
 /// Operator words a value may hold and still be [`inert`]. With none of the
