@@ -240,8 +240,11 @@ pub fn backslash(input: &str) -> Cow<'_, str> {
 /// and bidi controls are dropped because browsers and SQL engines ignore or mangle
 /// them, while a byte-level matcher would be split by them.
 pub fn unicode(input: &str) -> Cow<'_, str> {
-    if input.is_ascii() || latin1_stable(input.as_bytes()) {
+    if input.is_ascii() {
         return Cow::Borrowed(input);
+    }
+    if let Some(done) = latin1_nfkc(input) {
+        return done;
     }
     // Most non-ASCII text (accented Latin, CJK) is already NFKC; the quick check
     // answers that in one pass without building the normalised copy.
@@ -261,38 +264,68 @@ pub fn unicode(input: &str) -> Cow<'_, str> {
     }
 }
 
-/// Whether every non-ASCII character is a Latin-1 letter or sign that NFKC leaves
-/// alone (`ñ`, `á`, `ü`, `¿`, `¡`, `ç`, `«`…): Spanish, French or German text, the
-/// common case, answered by one byte scan instead of a normalisation check. The
-/// Latin-1 signs that NFKC does change (no-break space, `ª`, `º`, `²`, `µ`, `½`…) and
-/// the soft hyphen are not on the list, so they take the full path.
-fn latin1_stable(b: &[u8]) -> bool {
+/// What [`unicode`] makes of the Latin-1 character `U+00xx` (the second byte of its
+/// UTF-8 form after `C2`/`C3`, as `xx`): itself, text that replaces it, or `None`
+/// when only the full normalisation can say (the spacing diacritics `¨ ¯ ´ ¸`, which
+/// decompose into a space and a combining mark).
+fn latin1_fold(lead: u8, n: u8) -> Option<Option<&'static str>> {
+    Some(match (lead, n) {
+        // U+00C0..U+00FF: accented letters, `×`, `÷`.
+        (0xC3, 0x80..=0xBF) => None,
+        (
+            0xC2,
+            0xA1..=0xA7 | 0xA9 | 0xAB | 0xAC | 0xAE | 0xB0 | 0xB1 | 0xB6 | 0xB7 | 0xBB | 0xBF,
+        ) => None,
+        // The compatibility characters that fold to plain text: `3º B`, `1ª planta`,
+        // `m²`, a no-break space. The soft hyphen is invisible and goes.
+        (0xC2, 0xA0) => Some(" "),
+        (0xC2, 0xAA) => Some("a"),
+        (0xC2, 0xAD) => Some(""),
+        (0xC2, 0xB2) => Some("2"),
+        (0xC2, 0xB3) => Some("3"),
+        (0xC2, 0xB5) => Some("\u{3BC}"),
+        (0xC2, 0xB9) => Some("1"),
+        (0xC2, 0xBA) => Some("o"),
+        (0xC2, 0xBC) => Some("1\u{2044}4"),
+        (0xC2, 0xBD) => Some("1\u{2044}2"),
+        (0xC2, 0xBE) => Some("3\u{2044}4"),
+        _ => return None,
+    })
+}
+
+/// [`unicode`] for text whose non-ASCII characters are all Latin-1 letters and
+/// signs (Spanish, French or German text, the common case), from one byte scan
+/// instead of a normalisation check: NFKC leaves the letters alone and folds the
+/// few compatibility signs to text that nothing around them composes with (there
+/// is no combining mark in such text). `None` for any other text.
+fn latin1_nfkc(input: &str) -> Option<Cow<'_, str>> {
+    let b = input.as_bytes();
+    let mut folds = false;
     let mut i = 0;
     while i < b.len() {
-        let c = b[i];
-        if c < 0x80 {
+        if b[i] < 0x80 {
             i += 1;
             continue;
         }
-        let Some(&n) = b.get(i + 1) else {
-            return false;
-        };
-        let ok = match c {
-            // U+00C0..U+00FF: accented letters, `×`, `÷`.
-            0xC3 => (0x80..=0xBF).contains(&n),
-            // U+00A1..U+00BF, minus the compatibility characters.
-            0xC2 => matches!(
-                n,
-                0xA1..=0xA7 | 0xA9 | 0xAB | 0xAC | 0xAE | 0xB0 | 0xB1 | 0xB6 | 0xB7 | 0xBB | 0xBF
-            ),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
+        folds |= latin1_fold(b[i], *b.get(i + 1)?)?.is_some();
         i += 2;
     }
-    true
+    if !folds {
+        return Some(Cow::Borrowed(input));
+    }
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(at) = rest.bytes().position(|c| c >= 0x80) {
+        out.push_str(&rest[..at]);
+        let pair = rest.as_bytes();
+        match latin1_fold(pair[at], pair[at + 1]).flatten() {
+            Some(text) => out.push_str(text),
+            None => out.push_str(&rest[at..at + 2]),
+        }
+        rest = &rest[at + 2..];
+    }
+    out.push_str(rest);
+    Some(Cow::Owned(out))
 }
 
 /// Zero-width, bidi and soft-hyphen characters that renderers and databases drop.
@@ -570,8 +603,34 @@ mod tests {
         ] {
             let full: String = s.chars().filter(|&c| !is_invisible(c)).nfkc().collect();
             assert_eq!(unicode(s), full.as_str(), "{s}");
-            assert_eq!(latin1_stable(s.as_bytes()), full == s, "{s}");
+            assert!(latin1_nfkc(s).is_some(), "{s}");
         }
+        // Every Latin-1 character, alone and between letters, digits and other
+        // Latin-1 characters: the fast path either declines or agrees exactly.
+        let mut taken = 0;
+        for cp in 0x80..=0xFFu32 {
+            let c = char::from_u32(cp).unwrap_or('?');
+            for s in [
+                format!("{c}"),
+                format!("a{c}b"),
+                format!("3{c} B"),
+                format!("\u{e9}{c}\u{f1}{c}"),
+                format!("{c}\u{ba}{c}"),
+            ] {
+                let full: String = s.chars().filter(|&c| !is_invisible(c)).nfkc().collect();
+                if let Some(fast) = latin1_nfkc(&s) {
+                    taken += 1;
+                    assert_eq!(fast, full.as_str(), "U+{cp:04X} in {s:?}");
+                }
+                assert_eq!(unicode(&s), full.as_str(), "U+{cp:04X} in {s:?}");
+            }
+        }
+        // The C1 controls and the four spacing diacritics are the only declines.
+        assert_eq!(taken, (96 - 4) * 5);
+        assert_eq!(
+            unicode("Calle de Alcal\u{e1} 42, 3\u{ba} B"),
+            "Calle de Alcal\u{e1} 42, 3o B"
+        );
         assert_eq!(unicode("＜ｓｃｒｉｐｔ＞"), "<script>");
         assert_eq!(unicode("se\u{200B}lect"), "select");
         assert_eq!(unicode("canción"), "canción");
