@@ -254,14 +254,21 @@ pub fn unicode(input: &str) -> Cow<'_, str> {
     {
         return Cow::Borrowed(input);
     }
-    // Invisibles go first so that what they separated can compose, which also makes
-    // this function idempotent (see `variants`).
-    let s: String = input.chars().filter(|&c| !is_invisible(c)).nfkc().collect();
+    let s = unicode_full(input);
     if s == input {
         Cow::Borrowed(input)
     } else {
         Cow::Owned(s)
     }
+}
+
+/// [`unicode`] without its shortcuts: the full normalisation of every input. For
+/// tests and fuzzing, which check that the shortcuts never change the result.
+#[doc(hidden)]
+pub fn unicode_full(input: &str) -> String {
+    // Invisibles go first so that what they separated can compose, which also makes
+    // this function idempotent (see `variants`).
+    input.chars().filter(|&c| !is_invisible(c)).nfkc().collect()
 }
 
 /// What [`unicode`] makes of the Latin-1 character `U+00xx` (the second byte of its
@@ -601,7 +608,7 @@ mod tests {
             "ª",
             "soft\u{AD}hyphen",
         ] {
-            let full: String = s.chars().filter(|&c| !is_invisible(c)).nfkc().collect();
+            let full = unicode_full(s);
             assert_eq!(unicode(s), full.as_str(), "{s}");
             assert!(latin1_nfkc(s).is_some(), "{s}");
         }
@@ -617,7 +624,7 @@ mod tests {
                 format!("\u{e9}{c}\u{f1}{c}"),
                 format!("{c}\u{ba}{c}"),
             ] {
-                let full: String = s.chars().filter(|&c| !is_invisible(c)).nfkc().collect();
+                let full = unicode_full(&s);
                 if let Some(fast) = latin1_nfkc(&s) {
                     taken += 1;
                     assert_eq!(fast, full.as_str(), "U+{cp:04X} in {s:?}");
