@@ -223,16 +223,11 @@ impl Env {
             port: https_port,
             log: self.path().join("server.log"),
         };
-        let start = Instant::now();
-        while !listens(https_port) {
-            if let Ok(Some(status)) = server.gateway.try_wait() {
-                panic!("gateway exited ({status}):\n{}", server.log_text());
-            }
-            if start.elapsed() > Duration::from_secs(30) {
-                let _ = server.gateway.kill();
-                panic!("gateway did not start:\n{}", server.log_text());
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let gateway = &mut server.gateway;
+        let exited = || matches!(gateway.try_wait(), Ok(Some(_)));
+        if !try_wait_for_port(https_port, Duration::from_secs(30), exited) {
+            let _ = server.gateway.kill();
+            panic!("gateway did not start:\n{}", server.log_text());
         }
         server
     }
@@ -298,11 +293,16 @@ fn listens(port: u16) -> bool {
         .is_ok_and(|s| s.local_addr().ok() != s.peer_addr().ok())
 }
 
-fn try_wait_for_port(port: u16, limit: Duration) -> bool {
+/// Waits up to `limit` for `port` to listen; gives up early once `exited` says the
+/// process meant to listen there is gone.
+fn try_wait_for_port(port: u16, limit: Duration, mut exited: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
         if listens(port) {
             return true;
+        }
+        if exited() {
+            return false;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -311,7 +311,7 @@ fn try_wait_for_port(port: u16, limit: Duration) -> bool {
 
 pub fn wait_for_port(port: u16) {
     assert!(
-        try_wait_for_port(port, Duration::from_secs(20)),
+        try_wait_for_port(port, Duration::from_secs(20), || false),
         "nothing listens on {port}"
     );
 }

@@ -271,10 +271,11 @@ pub fn unicode_full(input: &str) -> String {
     input.chars().filter(|&c| !is_invisible(c)).nfkc().collect()
 }
 
-/// What [`unicode`] makes of the Latin-1 character `U+00xx` (the second byte of its
-/// UTF-8 form after `C2`/`C3`, as `xx`): itself, text that replaces it, or `None`
-/// when only the full normalisation can say (the spacing diacritics `¨ ¯ ´ ¸`, which
-/// decompose into a space and a combining mark).
+/// What [`unicode`] makes of the character whose two-byte UTF-8 form is `lead`, `n`:
+/// for a Latin-1 character (`lead` `C2` or `C3`), `Some(None)` when it stays as it
+/// is and `Some(Some(text))` when NFKC replaces it; `None` when only the full
+/// normalisation can say (the C1 controls, the spacing diacritics `¨ ¯ ´ ¸`, which
+/// decompose into a space and a combining mark, and everything past U+00FF).
 fn latin1_fold(lead: u8, n: u8) -> Option<Option<&'static str>> {
     Some(match (lead, n) {
         // U+00C0..U+00FF: accented letters, `×`, `÷`.
